@@ -1,0 +1,1 @@
+"""Shared code for every PeerPrep function and job: config, auth, http, logs, clients, domain."""

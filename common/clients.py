@@ -1,0 +1,64 @@
+"""Google Cloud clients, created lazily once per instance and aware of the local emulators.
+
+Firestore and Pub/Sub read ``FIRESTORE_EMULATOR_HOST`` / ``PUBSUB_EMULATOR_HOST`` themselves;
+Cloud Tasks has no such switch, so ``CLOUD_TASKS_EMULATOR_HOST`` selects an insecure gRPC channel.
+Heavy imports stay inside the accessors so that a function pays only for what it uses.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+from common.config import get_settings
+
+if TYPE_CHECKING:
+    from google.cloud import firestore, tasks_v2
+    from google.cloud.pubsub_v1 import PublisherClient
+
+__all__ = ["firestore_client", "publisher", "queue_path", "tasks_client", "topic_path"]
+
+
+@functools.cache
+def firestore_client() -> firestore.Client:
+    """Return this instance's Firestore client."""
+    from google.cloud import firestore
+
+    return firestore.Client(project=get_settings().project_id)
+
+
+@functools.cache
+def publisher() -> PublisherClient:
+    """Return this instance's Pub/Sub publisher."""
+    from google.cloud.pubsub_v1 import PublisherClient
+
+    return PublisherClient()
+
+
+def topic_path(topic: str) -> str:
+    """Return the full resource name of a topic in this project."""
+    return f"projects/{get_settings().project_id}/topics/{topic}"
+
+
+@functools.cache
+def tasks_client() -> tasks_v2.CloudTasksClient:
+    """Return this instance's Cloud Tasks client (the emulator's when one is configured)."""
+    from google.cloud import tasks_v2
+
+    emulator = get_settings().cloud_tasks_emulator_host
+    if emulator:
+        import grpc
+        from google.cloud.tasks_v2.services.cloud_tasks.transports import CloudTasksGrpcTransport
+
+        channel = grpc.insecure_channel(emulator)
+        return tasks_v2.CloudTasksClient(transport=CloudTasksGrpcTransport(channel=channel))
+    return tasks_v2.CloudTasksClient()
+
+
+def queue_path() -> str:
+    """Return the full resource name of the match timeouts queue."""
+    settings = get_settings()
+    return (
+        f"projects/{settings.project_id}/locations/{settings.tasks_location}"
+        f"/queues/{settings.tasks_queue}"
+    )

@@ -1,0 +1,104 @@
+"""Settings: defaults in code, overridden by the environment, built once per instance."""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["EMULATOR_HOST_VARIABLES", "Settings", "get_settings"]
+
+EMULATOR_HOST_VARIABLES = (
+    "FIRESTORE_EMULATOR_HOST",
+    "PUBSUB_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+    "CLOUD_TASKS_EMULATOR_HOST",
+)
+
+
+class Settings(BaseSettings):
+    """Every knob of the backend; environment variables use the upper-case field names."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    project_id: str = Field(
+        default="demo-peerprep",
+        validation_alias=AliasChoices("GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT", "PROJECT_ID"),
+        pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
+    )
+    region: str = "europe-west1"
+    k_service: str | None = Field(default=None, description="Set by Cloud Run: production.")
+
+    firestore_emulator_host: str | None = None
+    pubsub_emulator_host: str | None = None
+    firebase_auth_emulator_host: str | None = None
+    cloud_tasks_emulator_host: str | None = None
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
+    log_level: str = "INFO"
+    auth_check_revoked: bool = True
+    dependency_timeout_s: float = Field(default=3.0, gt=0, le=30)
+
+    match_topic: str = "match-requests"
+    tasks_queue: str = "match-timeouts"
+    tasks_location: str = "europe-west1"
+    tasks_callback_secret: SecretStr | None = None
+    public_base_url: str | None = Field(
+        default=None, description="Base URL the Cloud Tasks callbacks are sent to."
+    )
+    match_relax_seconds: float = Field(default=10.0, gt=0)
+    match_expire_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _refuse_wildcard(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*" or not origin.startswith(("https://", "http://")):
+                raise ValueError(f"ALLOWED_ORIGINS entries must be full origins, got {origin!r}")
+        return origins
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        level = level.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"LOG_LEVEL must be a logging level name, got {level!r}")
+        return level
+
+    @model_validator(mode="after")
+    def _production_guard(self) -> Settings:
+        if self.is_production:
+            present = [
+                name for name in EMULATOR_HOST_VARIABLES if getattr(self, name.lower()) is not None
+            ]
+            if present:
+                raise ValueError(
+                    "refusing to start in production (K_SERVICE is set) with emulator "
+                    f"variables set: {', '.join(present)}"
+                )
+            if self.tasks_callback_secret is not None:
+                raise ValueError("TASKS_CALLBACK_SECRET is for local runs; production uses OIDC")
+        if self.match_expire_seconds <= self.match_relax_seconds:
+            raise ValueError("MATCH_EXPIRE_SECONDS must be greater than MATCH_RELAX_SECONDS")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        """Tell whether this instance runs on Cloud Run / Cloud Functions."""
+        return self.k_service is not None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Return the settings of this instance (tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,112 @@
+"""The one error table of the API: codes, their HTTP statuses, and the exception that carries them.
+
+Exception tree::
+
+    Exception
+    └── ApiError            a failure the client is told about: code, message, details, headers
+        (anything else raised by a function is logged with its traceback and answered as a
+         generic 500 ``internal`` with no internals)
+
+Every error body has one shape (DESIGN.md section 3)::
+
+    {"error": {"code": "...", "message": "...", "details": [...]}, "requestId": "..."}
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["STATUS_BY_CODE", "ApiError", "ErrorCode", "error_body"]
+
+
+class ErrorCode(StrEnum):
+    """Stable machine codes that clients may switch on."""
+
+    BAD_REQUEST = "bad_request"
+    VALIDATION_ERROR = "validation_error"
+    UNAUTHENTICATED = "unauthenticated"
+    TOKEN_EXPIRED = "token_expired"
+    TOKEN_REVOKED = "token_revoked"
+    REAUTH_REQUIRED = "reauth_required"
+    PERMISSION_DENIED = "permission_denied"
+    USER_DISABLED = "user_disabled"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    ALREADY_EXISTS = "already_exists"
+    USERNAME_TAKEN = "username_taken"
+    ALREADY_WAITING = "already_waiting"
+    IN_SESSION = "in_session"
+    NO_QUESTIONS = "no_questions"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    AI_BLOCKED = "ai_blocked"
+    AI_UPSTREAM_ERROR = "ai_upstream_error"
+    AI_TIMEOUT = "ai_timeout"
+    AI_UNAVAILABLE = "ai_unavailable"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+STATUS_BY_CODE: dict[ErrorCode, int] = {
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.TOKEN_REVOKED: 401,
+    ErrorCode.REAUTH_REQUIRED: 401,
+    ErrorCode.PERMISSION_DENIED: 403,
+    ErrorCode.USER_DISABLED: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.ALREADY_EXISTS: 409,
+    ErrorCode.USERNAME_TAKEN: 409,
+    ErrorCode.ALREADY_WAITING: 409,
+    ErrorCode.IN_SESSION: 409,
+    ErrorCode.NO_QUESTIONS: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.AI_BLOCKED: 422,
+    ErrorCode.AI_UPSTREAM_ERROR: 502,
+    ErrorCode.AI_TIMEOUT: 504,
+    ErrorCode.AI_UNAVAILABLE: 503,
+    ErrorCode.UNAVAILABLE: 503,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+class ApiError(Exception):
+    """A failure with a stable code, a message safe to show, and optional details and headers."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or []
+        self.headers = headers or {}
+
+    @property
+    def status(self) -> int:
+        """Return the HTTP status of this error's code."""
+        return STATUS_BY_CODE[self.code]
+
+
+def error_body(
+    code: ErrorCode, message: str, request_id: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Build the JSON error body every response shares."""
+    return {
+        "error": {"code": code.value, "message": message, "details": details or []},
+        "requestId": request_id,
+    }

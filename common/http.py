@@ -1,0 +1,318 @@
+"""The HTTP wrapper every function shares: request ids, trace, CORS, auth, parsing, errors.
+
+A function is thin::
+
+    @functions_framework.http
+    @http_endpoint("users_get_me")
+    def users_get_me(call: Call) -> ApiModel: ...
+
+The wrapper looks the endpoint up in the registry, answers CORS preflights, refuses a wrong
+method (405) or path (404), checks the caller's token as the endpoint's access level says, runs
+the function, and renders what it returns, or the error it raised, as JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_args, get_origin
+
+import flask
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from common.auth import AuthUser, require_admin, verify_bearer
+from common.config import get_settings
+from common.errors import ApiError, ErrorCode, error_body
+from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
+from common.registry import Endpoint, by_name
+
+__all__ = [
+    "Call",
+    "Reply",
+    "http_endpoint",
+    "json_error_response",
+    "json_response",
+    "request_id_from",
+    "validate_model",
+]
+
+M = TypeVar("M", bound=BaseModel)
+Handler = Callable[["Call"], Any]
+
+_log = get_logger(__name__)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_ALLOWED_HEADERS = "Authorization, Content-Type, Accept, X-Request-Id, traceparent"
+_EXPOSED_HEADERS = "X-Request-Id, Retry-After"
+_STATUS_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response body with a status or headers other than the endpoint's defaults."""
+
+    body: Any
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    """One request as a function sees it, already authenticated."""
+
+    request: flask.Request
+    endpoint: Endpoint
+    request_id: str
+    params: dict[str, str]
+    user: AuthUser | None
+    _raw: bytes | None = field(default=None, init=False, repr=False)
+
+    @property
+    def caller(self) -> AuthUser:
+        """Return the signed-in caller (the endpoint's access level guarantees one)."""
+        if self.user is None:
+            raise ApiError(ErrorCode.UNAUTHENTICATED, "Sign in first")
+        return self.user
+
+    def raw_body(self) -> bytes:
+        """Return the request body, refusing one over the size limit with 413."""
+        if self._raw is None:
+            limit = get_settings().max_body_bytes
+            # Read at most one byte past the limit, whether or not Content-Length was sent.
+            data = self.request.stream.read(limit + 1)
+            if len(data) > limit:
+                raise _too_large()
+            self._raw = data
+        return self._raw
+
+    def body(self, model: type[M]) -> M:
+        """Parse the JSON body into ``model``: 400 if it is not JSON, 422 if it does not fit."""
+        raw = self.raw_body()
+        if not raw.strip():
+            raise ApiError(ErrorCode.BAD_REQUEST, "The request body must be a JSON object")
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(ErrorCode.BAD_REQUEST, "The request body is not valid JSON") from None
+        return validate_model(model, data, code=ErrorCode.VALIDATION_ERROR)
+
+    def query(self, model: type[M]) -> M:
+        """Parse the query string into ``model``: 400 naming the parameter when it does not fit."""
+        data: dict[str, Any] = {}
+        list_fields = {
+            (info.alias or name)
+            for name, info in model.model_fields.items()
+            if get_origin(info.annotation) is list
+            or any(get_origin(arg) is list for arg in get_args(info.annotation))
+        }
+        for key in self.request.args:
+            values = self.request.args.getlist(key)
+            if key in list_fields:
+                data[key] = values
+            elif len(values) > 1:
+                raise ApiError(
+                    ErrorCode.BAD_REQUEST,
+                    f"{key}: give this parameter once",
+                    details=[{"field": key, "message": "repeated", "type": "repeated"}],
+                )
+            else:
+                data[key] = values[0]
+        return validate_model(model, data, code=ErrorCode.BAD_REQUEST)
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        ErrorCode.PAYLOAD_TOO_LARGE, f"The body is over {get_settings().max_body_bytes} bytes"
+    )
+
+
+def validate_model(model: type[M], data: Any, *, code: ErrorCode) -> M:
+    """Validate ``data`` as ``model``, turning failures into an ApiError naming the fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(part) for part in error["loc"]) or None,
+                "message": error["msg"],
+                "type": error["type"],
+            }
+            for error in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        first = details[0]
+        message = str(first["message"])
+        if first["field"]:
+            message = f"{first['field']}: {message}"
+        raise ApiError(code, message, details=details) from None
+
+
+def request_id_from(headers: Any) -> str:
+    """Take the caller's X-Request-Id when it is sane, else make a new one."""
+    given = (headers.get("X-Request-Id") or "").strip()
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> flask.Response:
+    """Render ``body`` (a model, dict or list) as a JSON response."""
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", by_alias=True)
+    response = flask.Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        mimetype="application/json",
+    )
+    response.headers.update(headers or {})
+    return response
+
+
+def json_error_response(err: ApiError, request_id: str) -> flask.Response:
+    """Render an ApiError as the shared JSON error body."""
+    response = json_response(
+        error_body(err.code, err.message, request_id, err.details), err.status, err.headers
+    )
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    allowed = get_settings().allowed_origins
+    if not origin or origin.rstrip("/") not in allowed:
+        return {"Vary": "Origin"} if allowed else {}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Expose-Headers": _EXPOSED_HEADERS,
+        "Vary": "Origin",
+    }
+
+
+def _preflight(endpoint: Endpoint, request: flask.Request) -> flask.Response:
+    response = flask.Response(status=204)
+    cors = _cors_headers(request.headers.get("Origin"))
+    if "Access-Control-Allow-Origin" in cors:
+        cors.update(
+            {
+                "Access-Control-Allow-Methods": f"{endpoint.method}, OPTIONS",
+                "Access-Control-Allow-Headers": _ALLOWED_HEADERS,
+                "Access-Control-Max-Age": "600",
+            }
+        )
+    response.headers.update(cors)
+    return response
+
+
+def _authenticate(endpoint: Endpoint, request: flask.Request) -> AuthUser | None:
+    if endpoint.access not in {"user", "admin"}:
+        return None
+    user = verify_bearer(request.headers.get("Authorization"))
+    if endpoint.access == "admin":
+        require_admin(user)
+    return user
+
+
+def _render(endpoint: Endpoint, result: Any) -> flask.Response:
+    if isinstance(result, flask.Response):
+        return result
+    if isinstance(result, Reply):
+        return json_response(result.body, result.status, result.headers)
+    if result is None:
+        return flask.Response(status=204)
+    return json_response(result, endpoint.status)
+
+
+def _dispatch(
+    endpoint: Endpoint, handler: Handler, request: flask.Request, request_id: str
+) -> flask.Response:
+    allowed_methods = {endpoint.method or "POST"}
+    if endpoint.method == "GET":
+        allowed_methods.add("HEAD")
+    if request.method == "OPTIONS":
+        if request.headers.get("Access-Control-Request-Method"):
+            return _preflight(endpoint, request)
+        return flask.Response(status=204, headers={"Allow": f"{endpoint.method}, OPTIONS"})
+    if request.method not in allowed_methods:
+        raise ApiError(
+            ErrorCode.METHOD_NOT_ALLOWED,
+            f"{request.method} is not allowed here; use {endpoint.method}",
+            headers={"Allow": ", ".join(sorted(allowed_methods | {"OPTIONS"}))},
+        )
+    params: dict[str, str] = {}
+    if endpoint.path_params:
+        # Behind the gateway the path is the route's; alone, a function serves any path.
+        match = endpoint.path_regex().match(request.path)
+        if match is None:
+            raise ApiError(ErrorCode.NOT_FOUND, f"No route for {request.path}")
+        params = match.groupdict()
+    if (request.content_length or 0) > get_settings().max_body_bytes:
+        raise _too_large()
+    user = _authenticate(endpoint, request)
+    call = Call(request, endpoint, request_id, params, user)
+    return _render(endpoint, handler(call))
+
+
+def _serve(endpoint: Endpoint, handler: Handler, request: flask.Request) -> flask.Response:
+    settings = get_settings()
+    configure_logging(project_id=settings.project_id, level=settings.log_level)
+    request_id = request_id_from(request.headers)
+    started = time.perf_counter()
+    with bind_request(request_id=request_id, trace=trace_from_headers(request.headers)):
+        try:
+            response = _dispatch(endpoint, handler, request, request_id)
+        except ApiError as err:
+            response = json_error_response(err, request_id)
+        except HTTPException as exc:
+            code = _STATUS_CODES.get(exc.code or 400, ErrorCode.BAD_REQUEST)
+            response = json_error_response(ApiError(code, exc.name), request_id)
+        except Exception:
+            _log.exception("unhandled error", extra={"function": endpoint.name})
+            response = json_error_response(
+                ApiError(ErrorCode.INTERNAL, "Something went wrong on our side"), request_id
+            )
+        response.headers["X-Request-Id"] = request_id
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        for name, value in _cors_headers(request.headers.get("Origin")).items():
+            response.headers.setdefault(name, value)
+        _log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "function": endpoint.name,
+                "httpRequest": {
+                    "requestMethod": request.method,
+                    "requestUrl": request.path,
+                    "status": response.status_code,
+                    "latency": f"{time.perf_counter() - started:.4f}s",
+                    "userAgent": request.headers.get("User-Agent", ""),
+                },
+            },
+        )
+        return response
+
+
+def http_endpoint(name: str) -> Callable[[Handler], Callable[[flask.Request], flask.Response]]:
+    """Wrap a handler taking a Call into a functions-framework HTTP function named ``name``."""
+    endpoint = by_name(name)
+
+    def decorate(handler: Handler) -> Callable[[flask.Request], flask.Response]:
+        @functools.wraps(handler)
+        def run(request: flask.Request) -> flask.Response:
+            return _serve(endpoint, handler, request)
+
+        return run
+
+    return decorate

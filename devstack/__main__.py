@@ -1,0 +1,77 @@
+"""Run the local stack until Ctrl-C or SIGTERM: ``python -m devstack`` (``make dev``)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from devstack.stack import ROOT, LocalStack, StackError
+
+_STATE_FILE = Path(os.environ.get("PEERPREP_STATE_FILE") or ROOT / ".devstack.json")
+
+
+def _seed(stack: LocalStack) -> None:
+    job = ROOT / "jobs" / "import_questions.py"
+    if not job.exists():
+        return
+    print("seeding the question bank ...", flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "jobs.import_questions"],
+        cwd=ROOT,
+        env={**os.environ, **stack.client_env()},
+        check=True,
+    )
+
+
+def main() -> int:
+    """Start everything, print the addresses and the ready line, stop on a signal."""
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    started = time.monotonic()
+    stack = LocalStack(log_dir=Path(os.environ.get("PEERPREP_LOG_DIR") or ROOT / ".devstack-logs"))
+    stack.log_dir.mkdir(parents=True, exist_ok=True)
+    print(f"starting the local stack (logs in {stack.log_dir}) ...", flush=True)
+    try:
+        stack.start()
+        _seed(stack)
+        _STATE_FILE.write_text(json.dumps(stack.addresses(), indent=2) + "\n")
+        for part, address in stack.addresses().items():
+            print(f"  {part:<10} {address}", flush=True)
+        print(f"  {'openapi':<10} {stack.api_url}/openapi.json", flush=True)
+        print(
+            f"PeerPrep local stack ready in {time.monotonic() - started:.1f} s: "
+            f"{stack.api_url} (Ctrl-C to stop)",
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            for name, service in stack.services.items():
+                if not service.alive():
+                    print(f"{name} exited unexpectedly:\n{service.log_tail()}", flush=True)
+                    return 1
+        return 0
+    except (StackError, subprocess.CalledProcessError) as exc:
+        print(f"the local stack failed to start: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("stopping the local stack ...", flush=True)
+        stack.stop()
+        with contextlib.suppress(FileNotFoundError):
+            _STATE_FILE.unlink()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""Start and stop the emulators and the gateway, each in its own process group, on free ports."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+__all__ = ["ROOT", "LocalStack", "Service", "StackError", "free_port"]
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRESTORE_EMULATOR = Path(
+    os.environ.get(
+        "FIRESTORE_EMULATOR_BIN",
+        "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator",
+    )
+)
+PUBSUB_EMULATOR = Path(
+    os.environ.get(
+        "PUBSUB_EMULATOR_BIN",
+        "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator",
+    )
+)
+FIREBASE_CLI = ROOT / "node_modules" / ".bin" / "firebase"
+TASKS_EMULATOR = ROOT / ".venv-tasks" / "bin" / "gcloud-tasks-emulator"
+HOST = "127.0.0.1"
+
+_log = logging.getLogger("devstack")
+
+
+class StackError(RuntimeError):
+    """A part of the local stack could not start."""
+
+
+def free_port() -> int:
+    """Return a TCP port that was free on the loopback interface a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port(variable: str) -> int:
+    value = os.environ.get(variable)
+    return int(value) if value else free_port()
+
+
+@dataclass
+class Service:
+    """One process group of the stack and where its output goes."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def alive(self) -> bool:
+        """Tell whether the group's leader still runs."""
+        return self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        """Return the last lines this service wrote."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self, grace_s: float = 8.0) -> None:
+        """Stop the whole process group: SIGTERM, then SIGKILL after the grace period."""
+        pgid = self.process.pid
+        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                self.process.poll()
+                if not _group_alive(pgid):
+                    break
+                time.sleep(0.05)
+            else:
+                continue
+            break
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=1)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie leader keeps the group id alive until reaped; look for live members.
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
+
+
+@dataclass
+class LocalStack:
+    """The emulators and the gateway for one project id, on ports chosen at run time.
+
+    Ports come from ``PEERPREP_<PART>_PORT`` when set (PART: API, FIRESTORE, PUBSUB, AUTH,
+    TASKS), else are picked free, so two stacks never collide.
+    """
+
+    project_id: str = "demo-peerprep"
+    log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="peerprep-stack-")))
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    tasks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+
+    # ---- addresses -------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        """Return the gateway's base URL for the API (``…/api``)."""
+        return f"http://{HOST}:{self.ports['api']}/api"
+
+    def host(self, part: str) -> str:
+        """Return ``host:port`` of one part of the stack."""
+        return f"{HOST}:{self.ports[part]}"
+
+    def addresses(self) -> dict[str, str]:
+        """Return the addresses written to ``.devstack.json``."""
+        return {
+            "api": self.api_url,
+            "firestore": self.host("firestore"),
+            "auth": self.host("auth"),
+            "pubsub": self.host("pubsub"),
+            "tasks": self.host("tasks"),
+            "projectId": self.project_id,
+        }
+
+    def client_env(self) -> dict[str, str]:
+        """Return the environment that points Google clients and the functions at this stack."""
+        env = {
+            "GOOGLE_CLOUD_PROJECT": self.project_id,
+            "FIRESTORE_EMULATOR_HOST": self.host("firestore"),
+            "PUBSUB_EMULATOR_HOST": self.host("pubsub"),
+            "FIREBASE_AUTH_EMULATOR_HOST": self.host("auth"),
+            "CLOUD_TASKS_EMULATOR_HOST": self.host("tasks"),
+            "TASKS_CALLBACK_SECRET": self.tasks_secret,
+        }
+        if "api" in self.ports:
+            env["PUBLIC_BASE_URL"] = self.api_url
+        return env
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every emulator and the gateway, and wait until each answers."""
+        for part in ("api", "firestore", "pubsub", "auth", "tasks"):
+            self.ports.setdefault(part, _port(f"PEERPREP_{part.upper()}_PORT"))
+        try:
+            self.start_firestore()
+            self._spawn(
+                "pubsub",
+                [str(PUBSUB_EMULATOR), f"--host={HOST}", f"--port={self.ports['pubsub']}"],
+            )
+            self._start_auth()
+            self._spawn(
+                "tasks",
+                [
+                    str(TASKS_EMULATOR),
+                    "start",
+                    f"--port={self.ports['tasks']}",
+                    f"--default-queue={self._queue_name()}",
+                    "--max-retries=5",
+                ],
+            )
+            self.wait_http("firestore", f"http://{self.host('firestore')}/")
+            self.wait_http("pubsub", f"http://{self.host('pubsub')}/")
+            self.wait_http("auth", f"http://{self.host('auth')}/")
+            self._wait_tcp("tasks", self.ports["tasks"])
+            self._create_pubsub_resources()
+            self.start_gateway()
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_firestore(self, name: str = "firestore", port: int | None = None) -> Service:
+        """Start a Firestore emulator with ``firestore.rules`` loaded (wait with ``wait_http``)."""
+        port = port or self.ports.setdefault(name, free_port())
+        return self._spawn(
+            name,
+            [
+                str(FIRESTORE_EMULATOR),
+                "start",
+                f"--host={HOST}",
+                f"--port={port}",
+                f"--rules={ROOT / 'firestore.rules'}",
+            ],
+        )
+
+    def start_gateway(self, name: str = "api", env: dict[str, str] | None = None) -> Service:
+        """Start the gateway serving every function under ``/api`` and wait for its health."""
+        port = self.ports.setdefault(name, free_port())
+        merged = {**self.client_env(), **self.extra_env, **(env or {})}
+        service = self._spawn(
+            name,
+            [sys.executable, "-m", "devstack.gateway", f"--host={HOST}", f"--port={port}"],
+            env=merged,
+            cwd=ROOT,
+        )
+        self.wait_http(name, f"http://{HOST}:{port}/api/health")
+        return service
+
+    def stop(self) -> None:
+        """Stop every process group, the gateway first."""
+        for name in reversed(list(self.services)):
+            self.services.pop(name).stop()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[LocalStack]:
+        """Run the stack for the duration of a ``with`` block."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def _queue_name(self) -> str:
+        location = self.extra_env.get("TASKS_LOCATION", "europe-west1")
+        queue = self.extra_env.get("TASKS_QUEUE", "match-timeouts")
+        return f"projects/{self.project_id}/locations/{location}/queues/{queue}"
+
+    def _spawn(
+        self,
+        name: str,
+        command: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> Service:
+        if not Path(command[0]).exists():
+            raise StackError(f"{name}: {command[0]} is missing (run `make install`)")
+        log_path = self.log_dir / f"{name}.log"
+        with log_path.open("wb") as log_file:
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+                cwd=cwd or self.log_dir,
+                start_new_session=True,
+            )
+        service = Service(name, process, log_path)
+        self.services[name] = service
+        return service
+
+    def wait_http(self, name: str, url: str, timeout_s: float = 90.0) -> None:
+        """Wait until ``url`` answers (any status below 500), or fail with the service's log."""
+        self._wait(name, lambda: requests.get(url, timeout=2).status_code < 500, timeout_s)
+
+    def _wait_tcp(self, name: str, port: int, timeout_s: float = 90.0) -> None:
+        def connects() -> bool:
+            with socket.create_connection((HOST, port), timeout=1):
+                return True
+
+        self._wait(name, connects, timeout_s)
+
+    def _wait(self, name: str, probe: Callable[[], bool], timeout_s: float) -> None:
+        service = self.services[name]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not service.alive():
+                raise StackError(f"{name} exited during start:\n{service.log_tail()}")
+            with contextlib.suppress(OSError, requests.RequestException):
+                if probe():
+                    return
+            time.sleep(0.2)
+        raise StackError(f"{name} did not answer within {timeout_s:.0f} s:\n{service.log_tail()}")
+
+    def _start_auth(self) -> None:
+        config = {
+            "emulators": {
+                "auth": {"host": HOST, "port": self.ports["auth"]},
+                "hub": {"host": HOST, "port": free_port()},
+                "logging": {"host": HOST, "port": free_port()},
+                "ui": {"enabled": False},
+            }
+        }
+        config_path = self.log_dir / "firebase.json"
+        config_path.write_text(json.dumps(config))
+        self._spawn(
+            "auth",
+            [
+                str(FIREBASE_CLI),
+                "emulators:start",
+                "--only=auth",
+                f"--project={self.project_id}",
+                f"--config={config_path}",
+            ],
+            env={"FIREBASE_CLI_DISABLE_UPDATE_CHECK": "true", "CI": "true"},
+        )
+
+    def _create_pubsub_resources(self) -> None:
+        from common.registry import ENDPOINTS
+
+        base = f"http://{self.host('pubsub')}/v1/projects/{self.project_id}"
+        topic = self.extra_env.get("MATCH_TOPIC", "match-requests")
+        for name in (topic, f"{topic}-dead-letter"):
+            response = requests.put(f"{base}/topics/{name}", json={}, timeout=10)
+            if response.status_code not in {200, 409}:
+                raise StackError(f"pubsub: could not create topic {name}: {response.text}")
+        api_port = self.ports["api"]
+        for endpoint in ENDPOINTS:
+            if endpoint.access != "pubsub":
+                continue
+            body = {
+                "topic": f"projects/{self.project_id}/topics/{topic}",
+                "pushConfig": {"pushEndpoint": f"http://{HOST}:{api_port}/events/{endpoint.name}"},
+                "ackDeadlineSeconds": 30,
+            }
+            response = requests.put(
+                f"{base}/subscriptions/{endpoint.name.replace('_', '-')}", json=body, timeout=10
+            )
+            if response.status_code not in {200, 409}:
+                raise StackError(f"pubsub: could not create the push subscription: {response.text}")

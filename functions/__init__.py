@@ -1,0 +1,1 @@
+"""One module per service area; each function parses, authorises, calls common/, responds."""

@@ -1,0 +1,1 @@
+"""Cloud Run jobs: batch work run on a schedule or by hand."""

@@ -1,0 +1,108 @@
+"""The test harness: one local stack (real emulators and the gateway) for the whole session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from common.config import get_settings
+from devstack import LocalStack
+from tests.support import AuthEmulator, EmulatorUser
+
+ALLOWED_ORIGIN = "https://app.peerprep.test"
+TEST_ENV = {
+    "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+    "MATCH_RELAX_SECONDS": "2",
+    "MATCH_EXPIRE_SECONDS": "5",
+    "DEPENDENCY_TIMEOUT_S": "2",
+    "LOG_LEVEL": "INFO",
+}
+
+
+class Api:
+    """HTTP client for the gateway: ``api.get("/health")`` goes to ``…/api/health``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def request(
+        self, method: str, path: str, *, user: EmulatorUser | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """Send a request, signed in as ``user`` when given."""
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if user is not None:
+            headers.setdefault("Authorization", f"Bearer {user.token}")
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """Start the emulators and the gateway once; a failure to start fails the tests."""
+    local = LocalStack(extra_env=TEST_ENV)
+    local.start()
+    saved = dict(os.environ)
+    os.environ.update({**local.client_env(), **TEST_ENV})
+    get_settings.cache_clear()
+    try:
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Api:
+    """The gateway, as a client sees it."""
+    return Api(stack.api_url)
+
+
+@pytest.fixture(scope="session")
+def auth(stack: LocalStack) -> AuthEmulator:
+    """The Auth emulator's REST API."""
+    return AuthEmulator(stack)
+
+
+@pytest.fixture
+def user(auth: AuthEmulator) -> EmulatorUser:
+    """A new signed-in user."""
+    return auth.sign_up()
+
+
+@pytest.fixture
+def admin(auth: AuthEmulator) -> EmulatorUser:
+    """A new signed-in user with the admin claim."""
+    return auth.make_admin(auth.sign_up())
+
+
+@pytest.fixture
+def fresh_settings() -> Iterator[None]:
+    """Let a test change the environment and see new settings; restore both afterwards."""
+    saved = dict(os.environ)
+    get_settings.cache_clear()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+    get_settings.cache_clear()
