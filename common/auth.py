@@ -19,13 +19,15 @@ from common.logs import get_logger
 if TYPE_CHECKING:
     import firebase_admin
 
-__all__ = ["AuthUser", "firebase_app", "require_admin", "verify_bearer"]
+__all__ = ["RECENT_LOGIN_S", "AuthUser", "firebase_app", "require_admin", "verify_bearer"]
 
 _log = get_logger(__name__)
 _app_lock = threading.Lock()
 _apps: list[firebase_admin.App] = []
 # Tolerated clock difference between this instance and the token issuer.
 _CLOCK_SKEW_S = 5
+# How recent a sign-in must be for sensitive actions such as deleting the account.
+RECENT_LOGIN_S = 300
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ def _unauthenticated(message: str, code: ErrorCode = ErrorCode.UNAUTHENTICATED) 
     return ApiError(code, message, headers={"WWW-Authenticate": 'Bearer realm="peerprep"'})
 
 
+def _reauth_required() -> ApiError:
+    return _unauthenticated(
+        "Sign in again: this action needs a sign-in from the last five minutes",
+        ErrorCode.REAUTH_REQUIRED,
+    )
+
+
 def _refuse_expired(token: str) -> None:
     from google.auth import jwt
 
@@ -73,8 +82,13 @@ def _refuse_expired(token: str) -> None:
         raise _unauthenticated("The ID token has expired", ErrorCode.TOKEN_EXPIRED)
 
 
-def verify_bearer(authorization: str | None) -> AuthUser:
-    """Verify an ``Authorization: Bearer <Firebase ID token>`` header and return the caller."""
+def verify_bearer(authorization: str | None, *, recent_login: bool = False) -> AuthUser:
+    """Verify an ``Authorization: Bearer <Firebase ID token>`` header and return the caller.
+
+    With ``recent_login`` the caller must have signed in within the last five minutes with a
+    token that is not revoked (checked whatever AUTH_CHECK_REVOKED says), else 401
+    ``reauth_required``.
+    """
     from firebase_admin import auth as firebase_auth
     from firebase_admin import exceptions as firebase_exceptions
 
@@ -90,12 +104,14 @@ def verify_bearer(authorization: str | None) -> AuthUser:
         claims: dict[str, Any] = firebase_auth.verify_id_token(
             token,
             app=firebase_app(),
-            check_revoked=settings.auth_check_revoked,
+            check_revoked=settings.auth_check_revoked or recent_login,
             clock_skew_seconds=_CLOCK_SKEW_S,
         )
     except firebase_auth.ExpiredIdTokenError:
         raise _unauthenticated("The ID token has expired", ErrorCode.TOKEN_EXPIRED) from None
     except firebase_auth.RevokedIdTokenError:
+        if recent_login:
+            raise _reauth_required() from None
         raise _unauthenticated("The ID token has been revoked", ErrorCode.TOKEN_REVOKED) from None
     except firebase_auth.UserDisabledError:
         raise ApiError(ErrorCode.USER_DISABLED, "This account is disabled") from None
@@ -108,6 +124,8 @@ def verify_bearer(authorization: str | None) -> AuthUser:
     except firebase_exceptions.FirebaseError:
         _log.exception("the Auth backend failed while checking a token")
         raise ApiError(ErrorCode.UNAVAILABLE, "Sign-in check is unavailable, retry") from None
+    if recent_login and time.time() - float(claims.get("auth_time", 0)) > RECENT_LOGIN_S:
+        raise _reauth_required()
     return AuthUser(
         uid=str(claims["uid"]),
         email=claims.get("email"),

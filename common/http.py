@@ -216,7 +216,7 @@ def _preflight(endpoint: Endpoint, request: flask.Request) -> flask.Response:
 def _authenticate(endpoint: Endpoint, request: flask.Request) -> AuthUser | None:
     if endpoint.access not in {"user", "admin"}:
         return None
-    user = verify_bearer(request.headers.get("Authorization"))
+    user = verify_bearer(request.headers.get("Authorization"), recent_login=endpoint.recent_login)
     if endpoint.access == "admin":
         require_admin(user)
     return user

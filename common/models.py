@@ -2,35 +2,76 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from common.catalogue import DIFFICULTIES, RESERVED_USERNAMES, TOPICS, Difficulty, Language
+
+T = TypeVar("T")
+
 __all__ = [
+    "ApiInput",
     "ApiModel",
+    "Attempt",
+    "AttemptPage",
     "ErrorDetail",
     "ErrorOut",
+    "Example",
     "HealthOut",
+    "Page",
+    "PageQuery",
+    "PartnerRef",
+    "Profile",
+    "ProfileCreate",
+    "ProfileUpdate",
+    "PublicProfile",
+    "Question",
+    "QuestionCreate",
+    "QuestionPage",
+    "QuestionRef",
+    "QuestionSummary",
+    "QuestionUpdate",
+    "QuestionsQuery",
     "ReadyOut",
     "RoleIn",
     "RoleOut",
+    "StarterCode",
+    "Stats",
+    "TopicCount",
+    "TopicsOut",
 ]
 
 
 class ApiModel(BaseModel):
-    """Base of every request, response and stored model: camelCase on the wire, strict extras."""
+    """Base of every response and stored model: camelCase on the wire, unknown keys ignored."""
 
     model_config = ConfigDict(
         alias_generator=to_camel,
         populate_by_name=True,
-        extra="forbid",
+        extra="ignore",
         str_strip_whitespace=True,
     )
 
     def to_json_dict(self) -> dict[str, Any]:
         """Dump with camelCase keys, as JSON types."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+class ApiInput(ApiModel):
+    """Base of every request body and query: an unknown key is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorDetail(ApiModel):
@@ -70,7 +111,7 @@ class ReadyOut(ApiModel):
     checks: dict[str, str]
 
 
-class RoleIn(ApiModel):
+class RoleIn(ApiInput):
     """Grant (true) or revoke (false) the admin role."""
 
     admin: bool
@@ -81,3 +122,263 @@ class RoleOut(ApiModel):
 
     uid: str
     admin: bool
+
+
+# ---- shared field types ------------------------------------------------------------------------
+
+
+def _known_topic(slug: str) -> str:
+    if slug not in TOPICS:
+        raise ValueError(f"unknown topic {slug!r}; see GET /topics")
+    return slug
+
+
+def _unique_items(items: list[str]) -> list[str]:
+    if len(set(items)) != len(items):
+        raise ValueError("items must be unique")
+    return items
+
+
+def _check_username(name: str) -> str:
+    if name.lower() in RESERVED_USERNAMES:
+        raise ValueError(f"{name!r} is reserved")
+    return name
+
+
+TopicSlug = Annotated[
+    str,
+    AfterValidator(_known_topic),
+    WithJsonSchema({"type": "string", "enum": list(TOPICS)}),
+]
+Username = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9_]+$"),
+    AfterValidator(_check_username),
+]
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Proficiency = Literal["beginner", "intermediate", "advanced"]
+PageLimit = Annotated[int, Field(ge=1, le=50)]
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class PageQuery(ApiInput):
+    """Cursor paging: ``?limit=N&cursor=<nextCursor>``."""
+
+    limit: PageLimit = 20
+    cursor: Cursor | None = None
+
+
+class Page(ApiModel, Generic[T]):
+    """One page of a list and the cursor of the next (null on the last page)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+# ---- users -------------------------------------------------------------------------------------
+
+
+class Stats(ApiModel):
+    """Practice statistics, kept current as attempts are recorded."""
+
+    sessions: int = 0
+    minutes_practised: float = 0.0
+    partners: int = 0
+    questions_by_difficulty: dict[Difficulty, int] = Field(
+        default_factory=lambda: dict.fromkeys(DIFFICULTIES, 0)
+    )
+
+
+class ProfileCreate(ApiInput):
+    """Create one's own profile after signing up with Firebase Auth."""
+
+    username: Username
+    display_name: DisplayName | None = None
+    preferred_language: Language = "python"
+    proficiency: Proficiency = "beginner"
+
+
+class ProfileUpdate(ApiInput):
+    """Change some of one's own profile fields."""
+
+    username: Username | None = None
+    display_name: DisplayName | None = None
+    preferred_language: Language | None = None
+    proficiency: Proficiency | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ProfileUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{to_camel(name)} cannot be null")
+        return self
+
+
+class PublicProfile(ApiModel):
+    """What any signed-in user may see of a profile: never the email."""
+
+    username: str
+    display_name: str
+    preferred_language: Language
+    proficiency: Proficiency
+    stats: Stats
+    created_at: AwareDatetime
+
+
+class Profile(PublicProfile):
+    """One's own profile."""
+
+    uid: str
+    email: str | None
+    updated_at: AwareDatetime
+
+
+class QuestionRef(ApiModel):
+    """The question of a session, as attempts and sessions keep it."""
+
+    id: str
+    title: str
+    difficulty: Difficulty
+    topics: list[str]
+
+
+class PartnerRef(ApiModel):
+    """The other participant of a session."""
+
+    uid: str
+    username: str
+
+
+class Attempt(ApiModel):
+    """One finished session, as one participant's history records it."""
+
+    session_id: str
+    question: QuestionRef
+    language: Language
+    partner: PartnerRef
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    duration_s: float
+    final_code: str
+
+
+# ---- questions ---------------------------------------------------------------------------------
+
+
+class Example(ApiInput):
+    """An input, its expected output, and optionally why."""
+
+    input: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    output: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    explanation: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+CodeText = Annotated[
+    str, StringConstraints(min_length=1, max_length=10_000, strip_whitespace=False)
+]
+
+
+class StarterCode(ApiInput):
+    """Starter code in every language a session may use."""
+
+    python: CodeText
+    javascript: CodeText
+    java: CodeText
+    cpp: CodeText
+
+
+Title = Annotated[str, StringConstraints(min_length=3, max_length=120)]
+Description = Annotated[
+    str, StringConstraints(min_length=1, max_length=20_000, strip_whitespace=False)
+]
+Topics = Annotated[
+    list[TopicSlug], Field(min_length=1, max_length=10), AfterValidator(_unique_items)
+]
+Examples = Annotated[list[Example], Field(min_length=1, max_length=20)]
+Constraints = Annotated[
+    list[Annotated[str, StringConstraints(min_length=1, max_length=500)]],
+    Field(min_length=1, max_length=30),
+]
+
+
+class QuestionCreate(ApiInput):
+    """A new question for the bank."""
+
+    title: Title
+    description: Description
+    difficulty: Difficulty
+    topics: Topics
+    examples: Examples
+    constraints: Constraints
+    starter_code: StarterCode
+
+
+class QuestionUpdate(ApiInput):
+    """Change some fields of a question."""
+
+    title: Title | None = None
+    description: Description | None = None
+    difficulty: Difficulty | None = None
+    topics: Topics | None = None
+    examples: Examples | None = None
+    constraints: Constraints | None = None
+    starter_code: StarterCode | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> QuestionUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{to_camel(name)} cannot be null")
+        return self
+
+
+class QuestionSummary(ApiModel):
+    """A question as lists show it."""
+
+    id: str
+    slug: str
+    title: str
+    difficulty: Difficulty
+    topics: list[str]
+
+
+class Question(QuestionCreate):
+    """A question of the bank."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    slug: str
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class QuestionsQuery(PageQuery):
+    """Filters of GET /questions: all of them must hold; ``topic`` matches any of its values."""
+
+    difficulty: Difficulty | None = None
+    topic: Annotated[list[TopicSlug], Field(max_length=10)] = Field(default_factory=list)
+    text: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
+
+
+class TopicCount(ApiModel):
+    """A topic and how many questions of each difficulty carry it."""
+
+    slug: str
+    name: str
+    counts: dict[Difficulty, int]
+    total: int
+
+
+class TopicsOut(ApiModel):
+    """Every topic of the catalogue."""
+
+    items: list[TopicCount]
+
+
+AttemptPage = Page[Attempt]
+QuestionPage = Page[QuestionSummary]

@@ -33,7 +33,7 @@ class Endpoint:
     status: int = 200
     errors: tuple[int, ...] = ()
     streams: bool = False
-    topic_setting: str | None = None
+    recent_login: bool = False
 
     @property
     def is_http(self) -> bool:
@@ -54,8 +54,6 @@ class Endpoint:
         )
         return re.compile(rf"^(?:/[^?#]*?)?{body}/?$")
 
-
-_USER_ERRORS = (401, 403)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -89,6 +87,75 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         tag="health",
     ),
     Endpoint(
+        name="users_create_profile",
+        module="functions.users",
+        summary="Create one's own profile after signing up",
+        access="user",
+        method="POST",
+        path="/users",
+        tag="users",
+        request_model="common.models:ProfileCreate",
+        response_model="common.models:Profile",
+        status=201,
+        errors=(409,),
+    ),
+    Endpoint(
+        name="users_get_me",
+        module="functions.users",
+        summary="One's own profile",
+        access="user",
+        method="GET",
+        path="/users/me",
+        tag="users",
+        response_model="common.models:Profile",
+        errors=(404,),
+    ),
+    Endpoint(
+        name="users_update_me",
+        module="functions.users",
+        summary="Change one's display name, username, preferred language or proficiency",
+        access="user",
+        method="PATCH",
+        path="/users/me",
+        tag="users",
+        request_model="common.models:ProfileUpdate",
+        response_model="common.models:Profile",
+        errors=(404, 409),
+    ),
+    Endpoint(
+        name="users_delete_me",
+        module="functions.users",
+        summary="Delete one's profile, username, attempts and account (sign in again first)",
+        access="user",
+        method="DELETE",
+        path="/users/me",
+        tag="users",
+        status=204,
+        recent_login=True,
+    ),
+    Endpoint(
+        name="users_attempts",
+        module="functions.users",
+        summary="One's attempt history, newest first",
+        access="user",
+        method="GET",
+        path="/users/me/attempts",
+        tag="users",
+        query_model="common.models:PageQuery",
+        response_model="common.models:AttemptPage",
+    ),
+    Endpoint(
+        name="users_get_public",
+        module="functions.users",
+        summary="A user's public profile (no email)",
+        access="user",
+        method="GET",
+        path="/users/{username}",
+        tag="users",
+        response_model="common.models:PublicProfile",
+        errors=(404,),
+    ),
+    Endpoint(
         name="admin_set_role",
         module="functions.users",
         summary="Grant or revoke the admin role",
@@ -98,7 +165,75 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         tag="users",
         request_model="common.models:RoleIn",
         response_model="common.models:RoleOut",
-        errors=(*_USER_ERRORS, 404, 422),
+        errors=(404, 409),
+    ),
+    Endpoint(
+        name="questions_list",
+        module="functions.questions",
+        summary="Questions by difficulty, topics (any of) and title words",
+        access="user",
+        method="GET",
+        path="/questions",
+        tag="questions",
+        query_model="common.models:QuestionsQuery",
+        response_model="common.models:QuestionPage",
+    ),
+    Endpoint(
+        name="questions_get",
+        module="functions.questions",
+        summary="One question",
+        access="user",
+        method="GET",
+        path="/questions/{id}",
+        tag="questions",
+        response_model="common.models:Question",
+        errors=(404,),
+    ),
+    Endpoint(
+        name="questions_create",
+        module="functions.questions",
+        summary="Add a question",
+        access="admin",
+        method="POST",
+        path="/questions",
+        tag="questions",
+        request_model="common.models:QuestionCreate",
+        response_model="common.models:Question",
+        status=201,
+        errors=(409,),
+    ),
+    Endpoint(
+        name="questions_update",
+        module="functions.questions",
+        summary="Change some fields of a question",
+        access="admin",
+        method="PATCH",
+        path="/questions/{id}",
+        tag="questions",
+        request_model="common.models:QuestionUpdate",
+        response_model="common.models:Question",
+        errors=(404, 409),
+    ),
+    Endpoint(
+        name="questions_delete",
+        module="functions.questions",
+        summary="Delete a question (sessions keep their copy)",
+        access="admin",
+        method="DELETE",
+        path="/questions/{id}",
+        tag="questions",
+        status=204,
+        errors=(404,),
+    ),
+    Endpoint(
+        name="topics_list",
+        module="functions.questions",
+        summary="Topics with their question counts per difficulty",
+        access="user",
+        method="GET",
+        path="/topics",
+        tag="questions",
+        response_model="common.models:TopicsOut",
     ),
 )
 

@@ -1,14 +1,281 @@
-"""Domain logic for users: roles (profiles and attempts come with the users issue)."""
+"""Domain logic for users: profiles, unique usernames, roles, attempts and their stats.
+
+Firestore layout (DESIGN.md section 2): ``users/{uid}`` holds the profile and its stats,
+``usernames/{lowercased}`` reserves a username for one uid, ``users/{uid}/attempts/{sessionId}``
+records finished sessions. Usernames are reserved inside the same transaction that writes the
+profile, so two racing sign-ups cannot both win and a rename frees the old name.
+"""
 
 from __future__ import annotations
 
-from common.auth import firebase_app
+import contextlib
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from common.auth import AuthUser, firebase_app
+from common.catalogue import DIFFICULTIES
+from common.clients import firestore_client
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
+from common.models import (
+    Attempt,
+    Page,
+    Profile,
+    ProfileCreate,
+    ProfileUpdate,
+    PublicProfile,
+    Stats,
+)
+from common.paging import decode_cursor, encode_cursor
 
-__all__ = ["set_admin_role"]
+if TYPE_CHECKING:
+    from google.cloud.firestore import DocumentReference, Transaction
+
+__all__ = [
+    "create_profile",
+    "delete_account",
+    "get_profile",
+    "get_public_profile",
+    "list_attempts",
+    "record_attempt",
+    "set_admin_role",
+    "update_profile",
+]
 
 _log = get_logger(__name__)
+_DELETE_BATCH = 200
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _user_ref(uid: str) -> DocumentReference:
+    return firestore_client().collection("users").document(uid)
+
+
+def _username_ref(username: str) -> DocumentReference:
+    return firestore_client().collection("usernames").document(username.lower())
+
+
+def _profile(uid: str, data: dict[str, Any]) -> Profile:
+    return Profile.model_validate(
+        {
+            "uid": uid,
+            "username": data["username"],
+            "displayName": data["displayName"],
+            "email": data.get("email"),
+            "preferredLanguage": data["preferredLanguage"],
+            "proficiency": data["proficiency"],
+            "stats": data.get("stats") or {},
+            "createdAt": data["createdAt"],
+            "updatedAt": data["updatedAt"],
+        }
+    )
+
+
+def _taken(username: str) -> ApiError:
+    return ApiError(
+        ErrorCode.USERNAME_TAKEN,
+        f"The username {username!r} is taken",
+        details=[{"field": "username", "message": "taken", "type": "username_taken"}],
+    )
+
+
+def create_profile(*, user: AuthUser, data: ProfileCreate) -> Profile:
+    """Create the caller's profile and reserve its username, all or nothing."""
+    from google.cloud import firestore
+
+    client = firestore_client()
+    now = _now()
+    document: dict[str, Any] = {
+        "username": data.username,
+        "displayName": data.display_name or data.username,
+        "email": user.email,
+        "preferredLanguage": data.preferred_language,
+        "proficiency": data.proficiency,
+        "stats": Stats().model_dump(by_alias=True),
+        "partnerUids": [],
+        "attemptedQuestionIds": [],
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
+    @firestore.transactional
+    def _create(transaction: Transaction) -> None:
+        name_snapshot = _username_ref(data.username).get(transaction=transaction)
+        profile_snapshot = _user_ref(user.uid).get(transaction=transaction)
+        if profile_snapshot.exists:
+            raise ApiError(ErrorCode.ALREADY_EXISTS, "You already have a profile")
+        if name_snapshot.exists:
+            raise _taken(data.username)
+        transaction.create(_username_ref(data.username), {"uid": user.uid})
+        transaction.create(_user_ref(user.uid), document)
+
+    _create(client.transaction())
+    _log.info("profile created", extra={"event": "profile_created", "uid": user.uid})
+    return _profile(user.uid, document)
+
+
+def get_profile(*, uid: str) -> Profile:
+    """Return a user's own profile (404 if it has none yet)."""
+    snapshot = _user_ref(uid).get()
+    if not snapshot.exists:
+        raise ApiError(ErrorCode.NOT_FOUND, "No profile yet: create one with POST /users")
+    return _profile(uid, snapshot.to_dict() or {})
+
+
+def get_public_profile(*, username: str) -> PublicProfile:
+    """Return the public face of the profile owning ``username`` (any case)."""
+    name_snapshot = _username_ref(username).get()
+    profile_snapshot = _user_ref(name_snapshot.get("uid")).get() if name_snapshot.exists else None
+    if profile_snapshot is None or not profile_snapshot.exists:
+        raise ApiError(ErrorCode.NOT_FOUND, "No user has this username")
+    profile = _profile(profile_snapshot.id, profile_snapshot.to_dict() or {})
+    return PublicProfile.model_validate(profile.model_dump(include=set(PublicProfile.model_fields)))
+
+
+def update_profile(*, uid: str, changes: ProfileUpdate) -> Profile:
+    """Apply the given changes; a new username is reserved and the old one freed atomically."""
+    from google.cloud import firestore
+
+    client = firestore_client()
+    result: dict[str, Any] = {}
+
+    @firestore.transactional
+    def _update(transaction: Transaction) -> None:
+        profile_snapshot = _user_ref(uid).get(transaction=transaction)
+        if not profile_snapshot.exists:
+            raise ApiError(ErrorCode.NOT_FOUND, "No profile yet: create one with POST /users")
+        current = profile_snapshot.to_dict() or {}
+        update: dict[str, Any] = changes.model_dump(by_alias=True, exclude_unset=True)
+        new_name = changes.username
+        old_name = str(current["username"])
+        if new_name is not None and new_name.lower() != old_name.lower():
+            name_snapshot = _username_ref(new_name).get(transaction=transaction)
+            if name_snapshot.exists and name_snapshot.get("uid") != uid:
+                raise _taken(new_name)
+            transaction.delete(_username_ref(old_name))
+            transaction.set(_username_ref(new_name), {"uid": uid})
+        update["updatedAt"] = _now()
+        transaction.update(_user_ref(uid), update)
+        result.update(current, **update)
+
+    _update(client.transaction())
+    return _profile(uid, result)
+
+
+def delete_account(*, user: AuthUser) -> None:
+    """Delete the caller's attempts, profile, username, match request and Auth account.
+
+    Safe to call again after a partial failure: each step skips what is already gone.
+    """
+    from firebase_admin import auth as firebase_auth
+    from google.cloud import firestore
+
+    client = firestore_client()
+    attempts = _user_ref(user.uid).collection("attempts")
+    while True:
+        batch = client.batch()
+        snapshots = list(attempts.limit(_DELETE_BATCH).stream())
+        for snapshot in snapshots:
+            batch.delete(snapshot.reference)
+        if not snapshots:
+            break
+        batch.commit()
+
+    @firestore.transactional
+    def _delete(transaction: Transaction) -> None:
+        profile_snapshot = _user_ref(user.uid).get(transaction=transaction)
+        if profile_snapshot.exists:
+            name_ref = _username_ref(str(profile_snapshot.get("username")))
+            name_snapshot = name_ref.get(transaction=transaction)
+            if name_snapshot.exists and name_snapshot.get("uid") == user.uid:
+                transaction.delete(name_ref)
+            transaction.delete(profile_snapshot.reference)
+        transaction.delete(client.collection("matchRequests").document(user.uid))
+
+    _delete(client.transaction())
+    with contextlib.suppress(firebase_auth.UserNotFoundError):
+        firebase_auth.delete_user(user.uid, app=firebase_app())
+    _log.info("account deleted", extra={"event": "account_deleted", "uid": user.uid})
+
+
+def list_attempts(*, uid: str, limit: int, cursor: str | None) -> Page[Attempt]:
+    """Return the user's attempts, newest first, one page at a time."""
+    from google.cloud import firestore
+    from google.cloud.firestore_v1.field_path import FieldPath
+
+    attempts = _user_ref(uid).collection("attempts")
+    query = attempts.order_by("endedAt", direction=firestore.Query.DESCENDING).order_by(
+        FieldPath.document_id(), direction=firestore.Query.DESCENDING
+    )
+    if cursor:
+        position = decode_cursor(cursor, keys={"endedAt", "id"})
+        try:
+            ended_at = dt.datetime.fromisoformat(str(position["endedAt"]))
+        except ValueError:
+            raise ApiError(
+                ErrorCode.BAD_REQUEST, "cursor: not a cursor this list returned"
+            ) from None
+
+        query = query.start_after([ended_at, attempts.document(str(position["id"]))])
+    snapshots = list(query.limit(limit + 1).stream())
+    items = [Attempt.model_validate(snapshot.to_dict()) for snapshot in snapshots[:limit]]
+    next_cursor = None
+    if len(snapshots) > limit:
+        last = items[-1]
+        next_cursor = encode_cursor({"endedAt": last.ended_at.isoformat(), "id": last.session_id})
+    return Page[Attempt](items=items, next_cursor=next_cursor)
+
+
+def record_attempt(*, uid: str, attempt: Attempt) -> bool:
+    """Record a finished session in the user's history and stats, once per session.
+
+    Returns False when this session was already recorded (or the profile is gone).
+    """
+    from google.cloud import firestore
+
+    client = firestore_client()
+    attempt_ref = _user_ref(uid).collection("attempts").document(attempt.session_id)
+
+    @firestore.transactional
+    def _record(transaction: Transaction) -> bool:
+        profile_snapshot = _user_ref(uid).get(transaction=transaction)
+        attempt_snapshot = attempt_ref.get(transaction=transaction)
+        if attempt_snapshot.exists or not profile_snapshot.exists:
+            return False
+        profile = profile_snapshot.to_dict() or {}
+        stats = Stats.model_validate(profile.get("stats") or {})
+        partners = list(profile.get("partnerUids") or [])
+        seen = list(profile.get("attemptedQuestionIds") or [])
+        stats.sessions += 1
+        stats.minutes_practised = round(stats.minutes_practised + attempt.duration_s / 60, 2)
+        if attempt.partner.uid not in partners:
+            partners.append(attempt.partner.uid)
+        stats.partners = len(partners)
+        if attempt.question.id not in seen:
+            seen.append(attempt.question.id)
+            difficulty = attempt.question.difficulty
+            stats.questions_by_difficulty[difficulty] = (
+                stats.questions_by_difficulty.get(difficulty, 0) + 1
+            )
+        for difficulty in DIFFICULTIES:
+            stats.questions_by_difficulty.setdefault(difficulty, 0)
+        transaction.create(attempt_ref, attempt.model_dump(by_alias=True))
+        transaction.update(
+            profile_snapshot.reference,
+            {
+                "stats": stats.model_dump(by_alias=True),
+                "partnerUids": partners,
+                "attemptedQuestionIds": seen,
+                "updatedAt": _now(),
+            },
+        )
+        return True
+
+    recorded: bool = _record(client.transaction())
+    return recorded
 
 
 def set_admin_role(*, uid: str, admin: bool) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -16,19 +15,6 @@ from types import FrameType
 from devstack.stack import ROOT, LocalStack, StackError
 
 _STATE_FILE = Path(os.environ.get("PEERPREP_STATE_FILE") or ROOT / ".devstack.json")
-
-
-def _seed(stack: LocalStack) -> None:
-    job = ROOT / "jobs" / "import_questions.py"
-    if not job.exists():
-        return
-    print("seeding the question bank ...", flush=True)
-    subprocess.run(
-        [sys.executable, "-m", "jobs.import_questions"],
-        cwd=ROOT,
-        env={**os.environ, **stack.client_env()},
-        check=True,
-    )
 
 
 def main() -> int:
@@ -46,7 +32,8 @@ def main() -> int:
     print(f"starting the local stack (logs in {stack.log_dir}) ...", flush=True)
     try:
         stack.start()
-        _seed(stack)
+        print("seeding the question bank ...", flush=True)
+        stack.seed()
         _STATE_FILE.write_text(json.dumps(stack.addresses(), indent=2) + "\n")
         for part, address in stack.addresses().items():
             print(f"  {part:<10} {address}", flush=True)
@@ -62,7 +49,7 @@ def main() -> int:
                     print(f"{name} exited unexpectedly:\n{service.log_tail()}", flush=True)
                     return 1
         return 0
-    except (StackError, subprocess.CalledProcessError) as exc:
+    except StackError as exc:
         print(f"the local stack failed to start: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:

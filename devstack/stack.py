@@ -203,6 +203,21 @@ class LocalStack:
             self.stop()
             raise
 
+    def seed(self) -> None:
+        """Import the question bank into this stack's Firestore (idempotent)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "jobs.import_questions"],
+            cwd=ROOT,
+            env={**os.environ, **self.client_env(), **self.extra_env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"seeding the question bank failed:\n{result.stdout}{result.stderr}")
+        _log.info("seeded the question bank: %s", result.stdout.strip().splitlines()[-1:])
+
     def start_firestore(self, name: str = "firestore", port: int | None = None) -> Service:
         """Start a Firestore emulator with ``firestore.rules`` loaded (wait with ``wait_http``)."""
         port = port or self.ports.setdefault(name, free_port())

@@ -62,9 +62,10 @@ def stack() -> Iterator[LocalStack]:
     local = LocalStack(extra_env=TEST_ENV)
     local.start()
     saved = dict(os.environ)
-    os.environ.update({**local.client_env(), **TEST_ENV})
-    get_settings.cache_clear()
     try:
+        local.seed()
+        os.environ.update({**local.client_env(), **TEST_ENV})
+        get_settings.cache_clear()
         yield local
     finally:
         local.stop()

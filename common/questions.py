@@ -1,0 +1,367 @@
+"""Domain logic for the question bank: CRUD, filtered paging, topic counts, random pick.
+
+Firestore layout: ``questions/{id}`` holds a question with its ``slug`` and a random ``rand`` in
+[0, 1) for picking; ``questionSlugs/{slug}`` reserves a slug for one question id; the document
+``meta/topicCounts`` counts questions per topic and difficulty, kept with increments in the same
+transaction as every write, so GET /topics reads one document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from common.catalogue import DIFFICULTIES, TOPICS, Difficulty
+from common.clients import firestore_client
+from common.errors import ApiError, ErrorCode
+from common.logs import get_logger
+from common.models import (
+    Page,
+    Question,
+    QuestionCreate,
+    QuestionsQuery,
+    QuestionSummary,
+    QuestionUpdate,
+    TopicCount,
+    TopicsOut,
+)
+from common.paging import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import DocumentReference, DocumentSnapshot, Query, Transaction
+
+    Snapshot = DocumentSnapshot[DocumentReference]
+
+__all__ = [
+    "UpsertResult",
+    "create_question",
+    "delete_question",
+    "get_question",
+    "list_questions",
+    "list_topics",
+    "pick_question",
+    "plan_upsert",
+    "slugify",
+    "update_question",
+    "upsert_questions",
+]
+
+_log = get_logger(__name__)
+# Most documents one list request reads when a text filter rejects many of them.
+_SCAN_LIMIT = 1000
+_PICK_SAMPLE = 20
+
+
+def slugify(title: str) -> str:
+    """Derive a URL slug from a title: lower-case ASCII words joined by hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+
+
+def _questions() -> Any:
+    return firestore_client().collection("questions")
+
+
+def _slug_ref(slug: str) -> DocumentReference:
+    return firestore_client().collection("questionSlugs").document(slug)
+
+
+def _counts_ref() -> DocumentReference:
+    return firestore_client().collection("meta").document("topicCounts")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _question(snapshot: Snapshot) -> Question:
+    data = snapshot.to_dict() or {}
+    data.pop("rand", None)
+    return Question.model_validate({**data, "id": snapshot.id})
+
+
+CountDelta = dict[tuple[str, str], int]
+
+
+def _count_delta(
+    before: tuple[str, Iterable[str]] | None, after: tuple[str, Iterable[str]] | None
+) -> CountDelta:
+    delta: CountDelta = {}
+    for sign, side in ((-1, before), (1, after)):
+        if side is not None:
+            difficulty, topics = side
+            for topic in topics:
+                delta[(topic, difficulty)] = delta.get((topic, difficulty), 0) + sign
+    return delta
+
+
+def _apply_counts(transaction: Transaction, *deltas: CountDelta) -> None:
+    """Add the deltas to ``meta/topicCounts`` in one write (a commit writes a document once)."""
+    from google.cloud import firestore
+
+    merged: dict[str, dict[str, Any]] = {}
+    for delta in deltas:
+        for (topic, difficulty), change in delta.items():
+            per = merged.setdefault(topic, {})
+            per[difficulty] = per.get(difficulty, 0) + change
+    update = {
+        topic: {difficulty: firestore.Increment(n) for difficulty, n in per.items() if n}
+        for topic, per in merged.items()
+    }
+    update = {topic: per for topic, per in update.items() if per}
+    if update:
+        transaction.set(_counts_ref(), update, merge=True)
+
+
+def _write(
+    transaction: Transaction,
+    *,
+    existing: Snapshot | None,
+    fields: dict[str, Any],
+    now: dt.datetime,
+    slug_checked: bool = False,
+) -> tuple[DocumentReference, CountDelta]:
+    """Write a question (new when ``existing`` is None) and its slug; return the count delta."""
+    slug = slugify(str(fields["title"]))
+    if not slug:
+        raise ApiError(ErrorCode.VALIDATION_ERROR, "title: needs at least one letter or digit")
+    reference = existing.reference if existing is not None else _questions().document()
+    old = existing.to_dict() or {} if existing is not None else None
+    if old is None or old.get("slug") != slug:
+        slug_snapshot = None if slug_checked else _slug_ref(slug).get(transaction=transaction)
+        if (
+            slug_snapshot is not None
+            and slug_snapshot.exists
+            and slug_snapshot.get("id") != reference.id
+        ):
+            raise ApiError(
+                ErrorCode.ALREADY_EXISTS,
+                f"A question titled like {fields['title']!r} exists",
+                details=[{"field": "title", "message": "slug taken", "type": "slug_taken"}],
+            )
+        if old is not None:
+            transaction.delete(_slug_ref(str(old["slug"])))
+        transaction.set(_slug_ref(slug), {"id": reference.id})
+    document = {**(old or {}), **fields, "slug": slug, "updatedAt": now}
+    if old is None:
+        document["createdAt"] = now
+        document["rand"] = random.random()  # noqa: S311 - a sampling key, not a secret
+    transaction.set(reference, document)
+    before = (old["difficulty"], old["topics"]) if old is not None else None
+    return reference, _count_delta(before, (document["difficulty"], document["topics"]))
+
+
+def create_question(*, data: QuestionCreate) -> Question:
+    """Add a question to the bank (409 if its slug is taken)."""
+    from google.cloud import firestore
+
+    @firestore.transactional
+    def _create(transaction: Transaction) -> DocumentReference:
+        fields = data.model_dump(by_alias=True)
+        reference, delta = _write(transaction, existing=None, fields=fields, now=_now())
+        _apply_counts(transaction, delta)
+        return reference
+
+    reference = _create(firestore_client().transaction())
+    _log.info("question created", extra={"event": "question_created", "questionId": reference.id})
+    return _question(reference.get())
+
+
+def get_question(*, question_id: str) -> Question:
+    """Return one question (404 if there is none)."""
+    snapshot = _questions().document(question_id).get()
+    if not snapshot.exists:
+        raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
+    return _question(snapshot)
+
+
+def update_question(*, question_id: str, changes: QuestionUpdate) -> Question:
+    """Change some fields of a question; a new title moves its slug."""
+    from google.cloud import firestore
+
+    reference = _questions().document(question_id)
+
+    @firestore.transactional
+    def _update(transaction: Transaction) -> None:
+        snapshot = reference.get(transaction=transaction)
+        if not snapshot.exists:
+            raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
+        current = snapshot.to_dict() or {}
+        fields = {**current, **changes.model_dump(by_alias=True, exclude_unset=True)}
+        _, delta = _write(transaction, existing=snapshot, fields=fields, now=_now())
+        _apply_counts(transaction, delta)
+
+    _update(firestore_client().transaction())
+    return _question(reference.get())
+
+
+def delete_question(*, question_id: str) -> None:
+    """Remove a question from the bank; sessions keep their own snapshot of it."""
+    from google.cloud import firestore
+
+    reference = _questions().document(question_id)
+
+    @firestore.transactional
+    def _delete(transaction: Transaction) -> None:
+        snapshot = reference.get(transaction=transaction)
+        if not snapshot.exists:
+            raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
+        data = snapshot.to_dict() or {}
+        transaction.delete(reference)
+        transaction.delete(_slug_ref(str(data["slug"])))
+        _apply_counts(transaction, _count_delta((data["difficulty"], data["topics"]), None))
+
+    _delete(firestore_client().transaction())
+    _log.info("question deleted", extra={"event": "question_deleted", "questionId": question_id})
+
+
+def _filtered_query(*, difficulty: Difficulty | None, topics: list[str], order: str) -> Query:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    query = _questions()
+    if difficulty is not None:
+        query = query.where(filter=FieldFilter("difficulty", "==", difficulty))
+    if topics:
+        query = query.where(filter=FieldFilter("topics", "array_contains_any", topics))
+    return query.order_by(order)  # type: ignore[no-any-return]
+
+
+def _title_matches(title: str, words: list[str]) -> bool:
+    folded = title.casefold()
+    return all(word in folded for word in words)
+
+
+def list_questions(*, query: QuestionsQuery) -> Page[QuestionSummary]:
+    """Return one page of the questions that pass every filter, ordered by slug.
+
+    Difficulty and topics are filtered by Firestore; the title words are checked here, reading
+    at most a bounded number of documents per page (a page may then hold fewer items, with a
+    cursor to go on).
+    """
+    base = _filtered_query(difficulty=query.difficulty, topics=query.topic, order="slug").select(
+        ["title", "slug", "difficulty", "topics"]
+    )
+    words = query.text.casefold().split() if query.text else []
+    after = decode_cursor(query.cursor, keys={"slug"})["slug"] if query.cursor else None
+    items: list[QuestionSummary] = []
+    scanned = 0
+    batch_size = min(max(query.limit * 2, 20), 200)
+    while True:
+        page_query = base.start_after({"slug": after}) if after is not None else base
+        snapshots = list(page_query.limit(batch_size).stream())
+        for snapshot in snapshots:
+            scanned += 1
+            data = snapshot.to_dict() or {}
+            if words and not _title_matches(str(data.get("title", "")), words):
+                after = str(data["slug"])
+                continue
+            if len(items) == query.limit:
+                # One more match exists: the page is full and there is a next one.
+                return Page[QuestionSummary](
+                    items=items, next_cursor=encode_cursor({"slug": items[-1].slug})
+                )
+            items.append(QuestionSummary.model_validate({**data, "id": snapshot.id}))
+            after = str(data["slug"])
+        if len(snapshots) < batch_size:
+            return Page[QuestionSummary](items=items, next_cursor=None)
+        if scanned >= _SCAN_LIMIT:
+            return Page[QuestionSummary](items=items, next_cursor=encode_cursor({"slug": after}))
+
+
+def list_topics() -> TopicsOut:
+    """Return every catalogue topic with its question count per difficulty."""
+    counts = _counts_ref().get().to_dict() or {}
+    items = []
+    for slug, name in TOPICS.items():
+        per = {
+            difficulty: int(counts.get(slug, {}).get(difficulty, 0)) for difficulty in DIFFICULTIES
+        }
+        items.append(TopicCount(slug=slug, name=name, counts=per, total=sum(per.values())))
+    return TopicsOut(items=items)
+
+
+def pick_question(
+    *, difficulty: Difficulty, topics: list[str], avoid_ids: set[str] | None = None
+) -> Question | None:
+    """Pick a random question of ``difficulty`` carrying any of ``topics`` (any topic if empty),
+    preferring one whose id is not in ``avoid_ids``; None if the bank has no such question."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    avoid = avoid_ids or set()
+    base = _filtered_query(difficulty=difficulty, topics=topics, order="rand")
+    start = random.random()  # noqa: S311 - a sampling key, not a secret
+    candidates = list(
+        base.where(filter=FieldFilter("rand", ">=", start)).limit(_PICK_SAMPLE).stream()
+    )
+    if len(candidates) < _PICK_SAMPLE:
+        wrapped = base.where(filter=FieldFilter("rand", "<", start)).limit(
+            _PICK_SAMPLE - len(candidates)
+        )
+        candidates.extend(wrapped.stream())
+    if not candidates:
+        return None
+    fresh = [snapshot for snapshot in candidates if snapshot.id not in avoid]
+    return _question(random.choice(fresh or candidates))  # noqa: S311
+
+
+def has_questions(*, difficulty: Difficulty, topics: list[str]) -> bool:
+    """Tell whether any question of ``difficulty`` carries one of ``topics`` (any if empty)."""
+    query = _filtered_query(difficulty=difficulty, topics=topics, order="rand")
+    return any(True for _ in query.limit(1).stream())
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert did (``created``, ``updated`` or ``unchanged``) and its count delta."""
+
+    slug: str
+    outcome: str
+    question_id: str
+    delta: CountDelta
+
+
+def upsert_questions(
+    transaction: Transaction, *, items: list[QuestionCreate]
+) -> list[UpsertResult]:
+    """Upsert several questions by slug in one transaction (all reads first, then writes)."""
+    plans = [plan_upsert(transaction, data=data) for data in items]
+    results = []
+    for data, existing, unchanged in plans:
+        if unchanged is not None:
+            results.append(unchanged)
+            continue
+        reference, delta = _write(
+            transaction,
+            existing=existing,
+            fields=data.model_dump(by_alias=True),
+            now=_now(),
+            slug_checked=True,
+        )
+        outcome = "updated" if existing is not None else "created"
+        results.append(UpsertResult(slugify(data.title), outcome, reference.id, delta))
+    _apply_counts(transaction, *(result.delta for result in results))
+    return results
+
+
+def plan_upsert(
+    transaction: Transaction | None, *, data: QuestionCreate
+) -> tuple[QuestionCreate, Snapshot | None, UpsertResult | None]:
+    """Read what an upsert needs: the question holding the slug, and whether it differs."""
+    slug = slugify(data.title)
+    fields = data.model_dump(by_alias=True)
+    slug_snapshot = _slug_ref(slug).get(transaction=transaction)
+    existing = None
+    if slug_snapshot.exists:
+        existing = _questions().document(str(slug_snapshot.get("id"))).get(transaction=transaction)
+        if not existing.exists:
+            existing = None
+    if existing is not None:
+        current = existing.to_dict() or {}
+        if all(current.get(key) == value for key, value in fields.items()):
+            return data, existing, UpsertResult(slug, "unchanged", existing.id, {})
+    return data, existing, None
