@@ -44,6 +44,7 @@ __all__ = [
 
 _log = get_logger(__name__)
 _DELETE_BATCH = 200
+_UPDATE_ATTEMPTS = 5
 
 
 def _now() -> dt.datetime:
@@ -83,8 +84,13 @@ def _taken(username: str) -> ApiError:
 
 
 def create_profile(*, user: AuthUser, data: ProfileCreate) -> Profile:
-    """Create the caller's profile and reserve its username, all or nothing."""
-    from google.cloud import firestore
+    """Create the caller's profile and reserve its username, all or nothing.
+
+    One batch of two ``create`` writes: Firestore applies both or neither, and a taken name or
+    an existing profile fails its precondition. Racing sign-ups take no locks and never retry,
+    so exactly one of them wins however many race.
+    """
+    from google.api_core import exceptions as google_exceptions
 
     client = firestore_client()
     now = _now()
@@ -100,19 +106,15 @@ def create_profile(*, user: AuthUser, data: ProfileCreate) -> Profile:
         "createdAt": now,
         "updatedAt": now,
     }
-
-    @firestore.transactional
-    def _create(transaction: Transaction) -> None:
-        name_snapshot = _username_ref(data.username).get(transaction=transaction)
-        profile_snapshot = _user_ref(user.uid).get(transaction=transaction)
-        if profile_snapshot.exists:
-            raise ApiError(ErrorCode.ALREADY_EXISTS, "You already have a profile")
-        if name_snapshot.exists:
-            raise _taken(data.username)
-        transaction.create(_username_ref(data.username), {"uid": user.uid})
-        transaction.create(_user_ref(user.uid), document)
-
-    _create(client.transaction())
+    batch = client.batch()
+    batch.create(_username_ref(data.username), {"uid": user.uid})
+    batch.create(_user_ref(user.uid), document)
+    try:
+        batch.commit()
+    except (google_exceptions.AlreadyExists, google_exceptions.FailedPrecondition):
+        if _user_ref(user.uid).get().exists:
+            raise ApiError(ErrorCode.ALREADY_EXISTS, "You already have a profile") from None
+        raise _taken(data.username) from None
     _log.info("profile created", extra={"event": "profile_created", "uid": user.uid})
     return _profile(user.uid, document)
 
@@ -136,33 +138,44 @@ def get_public_profile(*, username: str) -> PublicProfile:
 
 
 def update_profile(*, uid: str, changes: ProfileUpdate) -> Profile:
-    """Apply the given changes; a new username is reserved and the old one freed atomically."""
-    from google.cloud import firestore
+    """Apply the given changes; a new username is reserved and the old one freed atomically.
+
+    The batch is guarded by preconditions (the new name does not exist, the profile did not
+    change since it was read) rather than locks; a concurrent change of the profile is retried.
+    """
+    from google.api_core import exceptions as google_exceptions
 
     client = firestore_client()
-    result: dict[str, Any] = {}
-
-    @firestore.transactional
-    def _update(transaction: Transaction) -> None:
-        profile_snapshot = _user_ref(uid).get(transaction=transaction)
-        if not profile_snapshot.exists:
+    for _ in range(_UPDATE_ATTEMPTS):
+        snapshot = _user_ref(uid).get()
+        if not snapshot.exists:
             raise ApiError(ErrorCode.NOT_FOUND, "No profile yet: create one with POST /users")
-        current = profile_snapshot.to_dict() or {}
+        current = snapshot.to_dict() or {}
         update: dict[str, Any] = changes.model_dump(by_alias=True, exclude_unset=True)
-        new_name = changes.username
-        old_name = str(current["username"])
-        if new_name is not None and new_name.lower() != old_name.lower():
-            name_snapshot = _username_ref(new_name).get(transaction=transaction)
-            if name_snapshot.exists and name_snapshot.get("uid") != uid:
-                raise _taken(new_name)
-            transaction.delete(_username_ref(old_name))
-            transaction.set(_username_ref(new_name), {"uid": uid})
         update["updatedAt"] = _now()
-        transaction.update(_user_ref(uid), update)
-        result.update(current, **update)
-
-    _update(client.transaction())
-    return _profile(uid, result)
+        old_name = str(current["username"])
+        new_name = changes.username
+        batch = client.batch()
+        renamed = new_name is not None and new_name.lower() != old_name.lower()
+        if renamed:
+            assert new_name is not None
+            batch.create(_username_ref(new_name), {"uid": uid})
+            batch.delete(_username_ref(old_name))
+        batch.update(
+            _user_ref(uid),
+            update,
+            option=client.write_option(last_update_time=snapshot.update_time),
+        )
+        try:
+            batch.commit()
+        except (google_exceptions.AlreadyExists, google_exceptions.FailedPrecondition):
+            if renamed and new_name is not None:
+                holder = _username_ref(new_name).get()
+                if holder.exists and holder.get("uid") != uid:
+                    raise _taken(new_name) from None
+            continue  # the profile changed meanwhile: read it again
+        return _profile(uid, {**current, **update})
+    raise ApiError(ErrorCode.CONFLICT, "The profile is being changed elsewhere; retry")
 
 
 def delete_account(*, user: AuthUser) -> None:

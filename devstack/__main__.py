@@ -1,4 +1,7 @@
-"""Run the local stack until Ctrl-C or SIGTERM: ``python -m devstack`` (``make dev``)."""
+"""Run the local stack until Ctrl-C or SIGTERM: ``python -m devstack`` (``make dev``).
+
+``python -m devstack env`` prints the environment that points clients at the running stack.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,30 @@ from devstack.stack import ROOT, LocalStack, StackError
 _STATE_FILE = Path(os.environ.get("PEERPREP_STATE_FILE") or ROOT / ".devstack.json")
 
 
+def print_env() -> int:
+    """Print ``export`` lines pointing clients at the running stack (for ``eval``)."""
+    try:
+        addresses = json.loads(_STATE_FILE.read_text())
+    except FileNotFoundError:
+        print("no local stack is running (start it with make dev)", file=sys.stderr)
+        return 1
+    exports = {
+        "GOOGLE_CLOUD_PROJECT": addresses["projectId"],
+        "FIRESTORE_EMULATOR_HOST": addresses["firestore"],
+        "PUBSUB_EMULATOR_HOST": addresses["pubsub"],
+        "FIREBASE_AUTH_EMULATOR_HOST": addresses["auth"],
+        "CLOUD_TASKS_EMULATOR_HOST": addresses["tasks"],
+        "PEERPREP_API": addresses["api"],
+    }
+    for name, value in exports.items():
+        print(f"export {name}={value}")
+    return 0
+
+
 def main() -> int:
     """Start everything, print the addresses and the ready line, stop on a signal."""
+    if sys.argv[1:] == ["env"]:
+        return print_env()
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:

@@ -87,6 +87,17 @@ def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None
         addresses = json.loads(state_file.read_text())
         assert set(addresses) == {"api", "firestore", "auth", "pubsub", "tasks", "projectId"}
         assert requests.get(f"{addresses['api']}/health", timeout=10).status_code == 200
+        printed = subprocess.run(
+            [sys.executable, "-m", "devstack", "env"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        assert f"export PEERPREP_API={addresses['api']}" in printed
+        assert f"export FIRESTORE_EMULATOR_HOST={addresses['firestore']}" in printed
         spawned = _descendants(process.pid)
         assert len(spawned) >= 5  # four emulators and the gateway, at least
     finally:
