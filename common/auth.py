@@ -7,6 +7,7 @@ never echoed to the client.
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,13 +20,23 @@ from common.logs import get_logger
 if TYPE_CHECKING:
     import firebase_admin
 
-__all__ = ["RECENT_LOGIN_S", "AuthUser", "firebase_app", "require_admin", "verify_bearer"]
+__all__ = [
+    "RECENT_LOGIN_S",
+    "TASKS_SECRET_HEADER",
+    "AuthUser",
+    "firebase_app",
+    "require_admin",
+    "verify_bearer",
+    "verify_tasks_caller",
+]
 
 _log = get_logger(__name__)
 _app_lock = threading.Lock()
 _apps: list[firebase_admin.App] = []
 # Tolerated clock difference between this instance and the token issuer.
 _CLOCK_SKEW_S = 5
+# The header that carries the shared secret of local Cloud Tasks callbacks.
+TASKS_SECRET_HEADER = "X-PeerPrep-Tasks-Secret"  # noqa: S105 - a header name
 # How recent a sign-in must be for sensitive actions such as deleting the account.
 RECENT_LOGIN_S = 300
 
@@ -141,3 +152,40 @@ def require_admin(user: AuthUser) -> None:
     """Refuse a caller without the ``admin`` custom claim."""
     if not user.admin:
         raise ApiError(ErrorCode.PERMISSION_DENIED, "This route is for administrators")
+
+
+def verify_tasks_caller(headers: Any, url: str) -> None:
+    """Accept only Cloud Tasks: the local shared secret, or in production the OIDC token of
+    the tasks service account for this function's audience. 401 without a credential, 403
+    with a wrong one, 503 when neither is configured."""
+    settings = get_settings()
+    if settings.tasks_callback_secret is not None:
+        given = headers.get(TASKS_SECRET_HEADER) or ""
+        if not given:
+            raise _unauthenticated("Missing the task credential")
+        expected = settings.tasks_callback_secret.get_secret_value()
+        if not hmac.compare_digest(given.encode(), expected.encode()):
+            raise ApiError(ErrorCode.PERMISSION_DENIED, "This route is for Cloud Tasks")
+        return
+    if not settings.tasks_service_account:
+        raise ApiError(ErrorCode.UNAVAILABLE, "Task callbacks are not configured")
+    scheme, _, token = (headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthenticated("Missing the task credential")
+    import google.auth.exceptions
+    import google.auth.transport.requests
+    from google.oauth2 import id_token
+
+    try:
+        claims = id_token.verify_oauth2_token(  # type: ignore[no-untyped-call]
+            token.strip(),
+            google.auth.transport.requests.Request(),
+            audience=settings.tasks_audience or url,
+        )
+    except google.auth.exceptions.TransportError:
+        _log.exception("could not fetch Google's token keys")
+        raise ApiError(ErrorCode.UNAVAILABLE, "Task check is unavailable, retry") from None
+    except ValueError:
+        raise _unauthenticated("The task credential is invalid") from None
+    if claims.get("email") != settings.tasks_service_account or not claims.get("email_verified"):
+        raise ApiError(ErrorCode.PERMISSION_DENIED, "This route is for Cloud Tasks")

@@ -47,7 +47,13 @@ class Settings(BaseSettings):
     tasks_location: str = "europe-west1"
     tasks_callback_secret: SecretStr | None = None
     public_base_url: str | None = Field(
-        default=None, description="Base URL the Cloud Tasks callbacks are sent to."
+        default=None, description="Base URL the Cloud Tasks callbacks are sent to (…/api)."
+    )
+    tasks_service_account: str | None = Field(
+        default=None, description="Service account whose OIDC token Cloud Tasks sends."
+    )
+    tasks_audience: str | None = Field(
+        default=None, description="Audience of that OIDC token (default: the callback URL)."
     )
     match_relax_seconds: float = Field(default=10.0, gt=0)
     match_expire_seconds: float = Field(default=30.0, gt=0)

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     ALREADY_WAITING = "already_waiting"
     IN_SESSION = "in_session"
     NO_QUESTIONS = "no_questions"
+    PROFILE_REQUIRED = "profile_required"
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     RATE_LIMITED = "rate_limited"
@@ -67,6 +68,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.ALREADY_WAITING: 409,
     ErrorCode.IN_SESSION: 409,
     ErrorCode.NO_QUESTIONS: 409,
+    ErrorCode.PROFILE_REQUIRED: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.RATE_LIMITED: 429,

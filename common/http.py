@@ -26,7 +26,7 @@ import flask
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from common.auth import AuthUser, require_admin, verify_bearer
+from common.auth import AuthUser, require_admin, verify_bearer, verify_tasks_caller
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode, error_body
 from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
@@ -214,6 +214,9 @@ def _preflight(endpoint: Endpoint, request: flask.Request) -> flask.Response:
 
 
 def _authenticate(endpoint: Endpoint, request: flask.Request) -> AuthUser | None:
+    if endpoint.access == "tasks":
+        verify_tasks_caller(request.headers, request.url)
+        return None
     if endpoint.access not in {"user", "admin"}:
         return None
     user = verify_bearer(request.headers.get("Authorization"), recent_login=endpoint.recent_login)

@@ -29,6 +29,12 @@ __all__ = [
     "ErrorOut",
     "Example",
     "HealthOut",
+    "MatchIn",
+    "MatchMessage",
+    "MatchRequestOut",
+    "MatchStatus",
+    "MatchTimeoutIn",
+    "MatchTimeoutOut",
     "Page",
     "PageQuery",
     "PartnerRef",
@@ -382,3 +388,57 @@ class TopicsOut(ApiModel):
 
 AttemptPage = Page[Attempt]
 QuestionPage = Page[QuestionSummary]
+
+
+# ---- matching ----------------------------------------------------------------------------------
+
+
+class MatchIn(ApiInput):
+    """Ask for a partner: same difficulty and language, overlapping topics (empty: any)."""
+
+    difficulty: Difficulty
+    topics: Annotated[list[TopicSlug], Field(max_length=5), AfterValidator(_unique_items)] = Field(
+        default_factory=list
+    )
+    language: Language
+
+
+MatchStatus = Literal["waiting", "matched", "cancelled", "timed_out"]
+
+
+class MatchRequestOut(ApiModel):
+    """The caller's match request: clients listen to ``matchRequests/{uid}`` for changes."""
+
+    request_id: str
+    status: MatchStatus
+    difficulty: Difficulty
+    topics: list[str]
+    language: Language
+    relaxed: bool
+    created_at: AwareDatetime
+    relax_at: AwareDatetime
+    expires_at: AwareDatetime
+    session_id: str | None = None
+    partner: PartnerRef | None = None
+    ended_at: AwareDatetime | None = None
+
+
+class MatchTimeoutIn(ApiInput):
+    """A Cloud Tasks callback: one stage of one match request."""
+
+    uid: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    stage: Literal["relax", "expire"]
+
+
+class MatchTimeoutOut(ApiModel):
+    """What a callback did."""
+
+    outcome: str
+
+
+class MatchMessage(ApiInput):
+    """The message the worker receives: which request to look at."""
+
+    uid: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]

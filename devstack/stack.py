@@ -354,6 +354,9 @@ class LocalStack:
                 "topic": f"projects/{self.project_id}/topics/{topic}",
                 "pushConfig": {"pushEndpoint": f"http://{HOST}:{api_port}/events/{endpoint.name}"},
                 "ackDeadlineSeconds": 30,
+                # One bucket's messages are delivered one after the other.
+                "enableMessageOrdering": True,
+                "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "10s"},
             }
             response = requests.put(
                 f"{base}/subscriptions/{endpoint.name.replace('_', '-')}", json=body, timeout=10

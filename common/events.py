@@ -1,0 +1,70 @@
+"""The wrapper every Pub/Sub-triggered function shares: decode, trace, ack or retry.
+
+An event function returns to acknowledge. It raises only for transient failures, so that
+Pub/Sub delivers the message again; a malformed message is logged and dropped, since no retry
+could ever succeed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+from cloudevents.http import CloudEvent
+from pydantic import BaseModel, ValidationError
+
+from common.config import get_settings
+from common.errors import ApiError
+from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
+
+__all__ = ["pubsub_endpoint"]
+
+_log = get_logger(__name__)
+
+
+def _payload(message: dict[str, Any]) -> Any:
+    return json.loads(base64.b64decode(message.get("data") or "", validate=True))
+
+
+def pubsub_endpoint(
+    name: str, model: type[BaseModel]
+) -> Callable[[Callable[[Any], str]], Callable[[CloudEvent], None]]:
+    """Wrap a handler of ``model`` messages into a functions-framework CloudEvent function."""
+
+    def decorate(handler: Callable[[Any], str]) -> Callable[[CloudEvent], None]:
+        @functools.wraps(handler)
+        def run(event: CloudEvent) -> None:
+            settings = get_settings()
+            configure_logging(project_id=settings.project_id, level=settings.log_level)
+            data = event.data if isinstance(event.data, dict) else {}
+            message = data.get("message") or {}
+            attributes = message.get("attributes") or {}
+            message_id = str(message.get("messageId") or message.get("message_id") or "")
+            with bind_request(request_id=message_id or None, trace=trace_from_headers(attributes)):
+                try:
+                    payload = model.model_validate(_payload(message))
+                except (ValueError, binascii.Error, ValidationError):
+                    _log.warning("dropped a malformed message", extra={"function": name})
+                    return
+                try:
+                    outcome = handler(payload)
+                except ApiError as err:
+                    _log.warning(
+                        "dropped a message that cannot succeed",
+                        extra={"function": name, "code": err.code.value, "reason": err.message},
+                    )
+                    return
+                except Exception:
+                    _log.exception(
+                        "message failed; Pub/Sub will deliver it again", extra={"function": name}
+                    )
+                    raise
+                _log.info("message handled", extra={"function": name, "outcome": outcome})
+
+        return run
+
+    return decorate
