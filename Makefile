@@ -11,7 +11,7 @@ STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: install dev test lint typecheck pytest lock clean
+.PHONY: install dev test lint typecheck pytest bench lock clean
 
 install: $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE)
 
@@ -46,6 +46,10 @@ typecheck: $(STAMP_PY)
 
 pytest: install
 	$(VENV)/bin/pytest
+
+# Benchmarks are separate commands, not tests: each starts its own local stack.
+bench: install
+	$(PY) -m bench.matching
 
 # Recompile the pinned requirement files from the *.in files.
 lock: $(STAMP_PY)

@@ -133,6 +133,8 @@ class LocalStack:
     services: dict[str, Service] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     tasks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Deliver one bucket's match messages one after the other (benchmarks turn it off to compare).
+    ordered_delivery: bool = True
 
     # ---- addresses -------------------------------------------------------------------------
 
@@ -355,7 +357,7 @@ class LocalStack:
                 "pushConfig": {"pushEndpoint": f"http://{HOST}:{api_port}/events/{endpoint.name}"},
                 "ackDeadlineSeconds": 30,
                 # One bucket's messages are delivered one after the other.
-                "enableMessageOrdering": True,
+                "enableMessageOrdering": self.ordered_delivery,
                 "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "10s"},
             }
             response = requests.put(

@@ -1,0 +1,1 @@
+"""Benchmarks: separate commands, not tests (make bench)."""
