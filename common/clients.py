@@ -8,15 +8,44 @@ Heavy imports stay inside the accessors so that a function pays only for what it
 from __future__ import annotations
 
 import functools
+import re
 from typing import TYPE_CHECKING
 
 from common.config import get_settings
+from common.errors import ApiError, ErrorCode
 
 if TYPE_CHECKING:
     from google.cloud import firestore, tasks_v2
     from google.cloud.pubsub_v1 import PublisherClient
 
-__all__ = ["firestore_client", "publisher", "queue_path", "tasks_client", "topic_path"]
+__all__ = [
+    "checked_id",
+    "firestore_client",
+    "publisher",
+    "queue_path",
+    "tasks_client",
+    "topic_path",
+]
+
+
+_RESERVED_ID = re.compile(r"^__.*__$")
+
+
+def checked_id(value: str, *, what: str) -> str:
+    """Return ``value`` if Firestore can hold it as a document id, else answer 404.
+
+    Ids come from URL paths: one Firestore refuses (``..``, ``__x__``, too long) names
+    nothing that exists, and must not become a 500.
+    """
+    if (
+        not value
+        or "/" in value
+        or value in {".", ".."}
+        or _RESERVED_ID.match(value)
+        or len(value.encode("utf-8")) > 1500
+    ):
+        raise ApiError(ErrorCode.NOT_FOUND, f"No {what} has this id")
+    return value
 
 
 @functools.cache

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     tasks_audience: str | None = Field(
         default=None, description="Audience of that OIDC token (default: the callback URL)."
     )
+    compaction_threshold: int = Field(
+        default=200, ge=2, description="Updates in a session's log that trigger a compaction."
+    )
+    compaction_grace_s: float = Field(
+        default=10.0, ge=0, description="Updates younger than this are left for the next run."
+    )
+    session_idle_minutes: float = Field(default=30.0, gt=0)
     match_relax_seconds: float = Field(default=10.0, gt=0)
     match_expire_seconds: float = Field(default=30.0, gt=0)
 

@@ -349,6 +349,8 @@ class SweepResult:
 def _session_document(
     a: Waiting, b: Waiting, question: Any, users: dict[str, dict[str, Any]], now: dt.datetime
 ) -> dict[str, Any]:
+    from common.collab import initial_state
+
     def username(uid: str) -> str:
         return str(users.get(uid, {}).get("username") or uid)
 
@@ -370,8 +372,10 @@ def _session_document(
         "lastActivityAt": now,
         "endedAt": None,
         "matchRequestIds": {a.uid: a.request_id, b.uid: b.request_id},
-        "snapshot": None,
-        "snapshotAt": None,
+        # The document starts as the starter code: clients load it, never rebuild it from text.
+        "snapshot": initial_state(snapshot["starterCode"]),
+        "snapshotAt": now,
+        "snapshotVersion": 0,
     }
 
 

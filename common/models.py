@@ -37,6 +37,7 @@ __all__ = [
     "MatchTimeoutOut",
     "Page",
     "PageQuery",
+    "ParticipantInfo",
     "PartnerRef",
     "Profile",
     "ProfileCreate",
@@ -46,12 +47,14 @@ __all__ = [
     "QuestionCreate",
     "QuestionPage",
     "QuestionRef",
+    "QuestionSnapshot",
     "QuestionSummary",
     "QuestionUpdate",
     "QuestionsQuery",
     "ReadyOut",
     "RoleIn",
     "RoleOut",
+    "SessionOut",
     "StarterCode",
     "Stats",
     "TopicCount",
@@ -62,12 +65,7 @@ __all__ = [
 class ApiModel(BaseModel):
     """Base of every response and stored model: camelCase on the wire, unknown keys ignored."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="ignore",
-        str_strip_whitespace=True,
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
     def to_json_dict(self) -> dict[str, Any]:
         """Dump with camelCase keys, as JSON types."""
@@ -75,9 +73,10 @@ class ApiModel(BaseModel):
 
 
 class ApiInput(ApiModel):
-    """Base of every request body and query: an unknown key is an error, not a silent no-op."""
+    """Base of every request body and query: an unknown key is an error, not a silent no-op;
+    text is trimmed (code fields opt out)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class ErrorDetail(ApiModel):
@@ -295,7 +294,13 @@ class StarterCode(ApiInput):
     cpp: CodeText
 
 
-Title = Annotated[str, StringConstraints(min_length=3, max_length=120)]
+def _sluggable(title: str) -> str:
+    if not any(character.isascii() and character.isalnum() for character in title):
+        raise ValueError("needs at least one letter or digit (A-Z, 0-9) to make its slug")
+    return title
+
+
+Title = Annotated[str, StringConstraints(min_length=3, max_length=120), AfterValidator(_sluggable)]
 Description = Annotated[
     str, StringConstraints(min_length=1, max_length=20_000, strip_whitespace=False)
 ]
@@ -442,3 +447,43 @@ class MatchMessage(ApiInput):
 
     uid: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     request_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+# ---- sessions ----------------------------------------------------------------------------------
+
+
+class QuestionSnapshot(ApiModel):
+    """The question as a session keeps it, with the starter code of the session's language."""
+
+    id: str
+    title: str
+    slug: str
+    description: str
+    difficulty: Difficulty
+    topics: list[str]
+    examples: list[Example]
+    constraints: list[str]
+    starter_code: str
+
+
+class ParticipantInfo(ApiModel):
+    """What a session shows of a participant."""
+
+    username: str
+
+
+class SessionOut(ApiModel):
+    """A session with its current merged code."""
+
+    id: str
+    participants: list[str]
+    participant_info: dict[str, ParticipantInfo]
+    question: QuestionSnapshot
+    language: Language
+    status: Literal["active", "ended"]
+    left_by: list[str]
+    created_at: AwareDatetime
+    last_activity_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    snapshot_at: AwareDatetime | None = None
+    code: str

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from common.catalogue import DIFFICULTIES, TOPICS, Difficulty
-from common.clients import firestore_client
+from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
 from common.models import (
@@ -33,7 +33,13 @@ from common.models import (
 from common.paging import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import DocumentReference, DocumentSnapshot, Query, Transaction
+    from google.cloud.firestore import (
+        DocumentReference,
+        DocumentSnapshot,
+        Query,
+        Transaction,
+        WriteBatch,
+    )
 
     Snapshot = DocumentSnapshot[DocumentReference]
 
@@ -100,7 +106,7 @@ def _count_delta(
     return delta
 
 
-def _apply_counts(transaction: Transaction, *deltas: CountDelta) -> None:
+def _apply_counts(transaction: Transaction | WriteBatch, *deltas: CountDelta) -> None:
     """Add the deltas to ``meta/topicCounts`` in one write (a commit writes a document once)."""
     from google.cloud import firestore
 
@@ -116,6 +122,14 @@ def _apply_counts(transaction: Transaction, *deltas: CountDelta) -> None:
     update = {topic: per for topic, per in update.items() if per}
     if update:
         transaction.set(_counts_ref(), update, merge=True)
+
+
+def _slug_taken(title: str) -> ApiError:
+    return ApiError(
+        ErrorCode.ALREADY_EXISTS,
+        f"A question titled like {title!r} exists",
+        details=[{"field": "title", "message": "slug taken", "type": "slug_taken"}],
+    )
 
 
 def _write(
@@ -157,24 +171,40 @@ def _write(
 
 
 def create_question(*, data: QuestionCreate) -> Question:
-    """Add a question to the bank (409 if its slug is taken)."""
-    from google.cloud import firestore
+    """Add a question to the bank (409 if its slug is taken).
 
-    @firestore.transactional
-    def _create(transaction: Transaction) -> DocumentReference:
-        fields = data.model_dump(by_alias=True)
-        reference, delta = _write(transaction, existing=None, fields=fields, now=_now())
-        _apply_counts(transaction, delta)
-        return reference
+    One batch: the slug reservation and the question are ``create`` writes, so a taken slug
+    fails its precondition and nothing is written; racing creates take no locks and exactly one
+    wins.
+    """
+    from google.api_core import exceptions as google_exceptions
 
-    reference = _create(firestore_client().transaction())
+    client = firestore_client()
+    now = _now()
+    reference = _questions().document()
+    slug = slugify(data.title)
+    document = {
+        **data.model_dump(by_alias=True),
+        "slug": slug,
+        "createdAt": now,
+        "updatedAt": now,
+        "rand": random.random(),  # noqa: S311 - a sampling key, not a secret
+    }
+    batch = client.batch()
+    batch.create(_slug_ref(slug), {"id": reference.id})
+    batch.create(reference, document)
+    _apply_counts(batch, _count_delta(None, (data.difficulty, data.topics)))
+    try:
+        batch.commit()
+    except google_exceptions.AlreadyExists:
+        raise _slug_taken(data.title) from None
     _log.info("question created", extra={"event": "question_created", "questionId": reference.id})
     return _question(reference.get())
 
 
 def get_question(*, question_id: str) -> Question:
     """Return one question (404 if there is none)."""
-    snapshot = _questions().document(question_id).get()
+    snapshot = _questions().document(checked_id(question_id, what="question")).get()
     if not snapshot.exists:
         raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
     return _question(snapshot)
@@ -184,7 +214,7 @@ def update_question(*, question_id: str, changes: QuestionUpdate) -> Question:
     """Change some fields of a question; a new title moves its slug."""
     from google.cloud import firestore
 
-    reference = _questions().document(question_id)
+    reference = _questions().document(checked_id(question_id, what="question"))
 
     @firestore.transactional
     def _update(transaction: Transaction) -> None:
@@ -204,7 +234,7 @@ def delete_question(*, question_id: str) -> None:
     """Remove a question from the bank; sessions keep their own snapshot of it."""
     from google.cloud import firestore
 
-    reference = _questions().document(question_id)
+    reference = _questions().document(checked_id(question_id, what="question"))
 
     @firestore.transactional
     def _delete(transaction: Transaction) -> None:
@@ -289,24 +319,36 @@ def pick_question(
     *, difficulty: Difficulty, topics: list[str], avoid_ids: set[str] | None = None
 ) -> Question | None:
     """Pick a random question of ``difficulty`` carrying any of ``topics`` (any topic if empty),
-    preferring one whose id is not in ``avoid_ids``; None if the bank has no such question."""
+    preferring one whose id is not in ``avoid_ids``; None if the bank has no such question.
+
+    Reads from a random point of the ``rand`` order, wrapping around, a batch at a time, until a
+    batch holds a question not to avoid (or every candidate was read).
+    """
     from google.cloud.firestore_v1.base_query import FieldFilter
 
     avoid = avoid_ids or set()
     base = _filtered_query(difficulty=difficulty, topics=topics, order="rand")
     start = random.random()  # noqa: S311 - a sampling key, not a secret
-    candidates = list(
-        base.where(filter=FieldFilter("rand", ">=", start)).limit(_PICK_SAMPLE).stream()
-    )
-    if len(candidates) < _PICK_SAMPLE:
-        wrapped = base.where(filter=FieldFilter("rand", "<", start)).limit(
-            _PICK_SAMPLE - len(candidates)
-        )
-        candidates.extend(wrapped.stream())
-    if not candidates:
-        return None
-    fresh = [snapshot for snapshot in candidates if snapshot.id not in avoid]
-    return _question(random.choice(fresh or candidates))  # noqa: S311
+    first: list[Any] = []
+    for lower, upper in ((start, None), (None, start)):
+        query = base
+        if lower is not None:
+            query = query.where(filter=FieldFilter("rand", ">=", lower))
+        if upper is not None:
+            query = query.where(filter=FieldFilter("rand", "<", upper))
+        after = None
+        while True:
+            page = query.start_after({"rand": after}) if after is not None else query
+            batch = list(page.limit(_PICK_SAMPLE).stream())
+            first = first or batch
+            fresh = [snapshot for snapshot in batch if snapshot.id not in avoid]
+            if fresh:
+                return _question(random.choice(fresh))  # noqa: S311
+            if len(batch) < _PICK_SAMPLE:
+                break
+            after = batch[-1].get("rand")
+    # Every candidate is to be avoided: any of them is still better than no match.
+    return _question(random.choice(first)) if first else None  # noqa: S311
 
 
 def has_questions(*, difficulty: Difficulty, topics: list[str]) -> bool:

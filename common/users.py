@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.auth import AuthUser, firebase_app
 from common.catalogue import DIFFICULTIES
-from common.clients import firestore_client
+from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
 from common.models import (
@@ -129,7 +129,7 @@ def get_profile(*, uid: str) -> Profile:
 
 def get_public_profile(*, username: str) -> PublicProfile:
     """Return the public face of the profile owning ``username`` (any case)."""
-    name_snapshot = _username_ref(username).get()
+    name_snapshot = _username_ref(checked_id(username.lower(), what="user")).get()
     profile_snapshot = _user_ref(name_snapshot.get("uid")).get() if name_snapshot.exists else None
     if profile_snapshot is None or not profile_snapshot.exists:
         raise ApiError(ErrorCode.NOT_FOUND, "No user has this username")
@@ -298,7 +298,7 @@ def set_admin_role(*, uid: str, admin: bool) -> None:
     app = firebase_app()
     try:
         user = firebase_auth.get_user(uid, app=app)
-    except firebase_auth.UserNotFoundError:
+    except (firebase_auth.UserNotFoundError, ValueError):
         raise ApiError(ErrorCode.NOT_FOUND, "No user has this uid") from None
     claims = dict(user.custom_claims or {})
     if admin:

@@ -14,7 +14,14 @@ import requests
 
 from devstack import LocalStack
 
-__all__ = ["AuthEmulator", "EmulatorUser", "FirestoreRest", "unique"]
+__all__ = [
+    "AuthEmulator",
+    "EditorClient",
+    "EmulatorUser",
+    "FirestoreRest",
+    "make_session",
+    "unique",
+]
 
 _API_KEY = "fake-api-key"  # the Auth emulator accepts any key
 
@@ -152,7 +159,8 @@ class FirestoreRest:
     so the emulator evaluates ``firestore.rules`` (``token=None`` is an anonymous client)."""
 
     def __init__(self, stack: LocalStack, token: str | None) -> None:
-        self.base = f"http://{stack.host('firestore')}/v1/projects/{stack.project_id}/databases/(default)/documents"
+        self.root = f"projects/{stack.project_id}/databases/(default)/documents"
+        self.base = f"http://{stack.host('firestore')}/v1/{self.root}"
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def get(self, path: str) -> requests.Response:
@@ -182,6 +190,53 @@ class FirestoreRest:
             timeout=10,
         )
 
+    def commit_write(
+        self,
+        path: str,
+        data: dict[str, Any],
+        *,
+        server_time: tuple[str, ...] = ("createdAt",),
+        must_not_exist: bool = True,
+    ) -> requests.Response:
+        """Write a document as the web SDK does, with ``server_time`` fields set by the server
+        (``serverTimestamp()``), through the ``documents:commit`` API."""
+        write: dict[str, Any] = {
+            "update": {
+                "name": f"{self.root}/{path}",
+                "fields": {key: _to_value(value) for key, value in data.items()},
+            },
+            "updateTransforms": [
+                {"fieldPath": name, "setToServerValue": "REQUEST_TIME"} for name in server_time
+            ],
+        }
+        if must_not_exist:
+            write["currentDocument"] = {"exists": False}
+        return requests.post(
+            f"{self.base}:commit", json={"writes": [write]}, headers=self.headers, timeout=10
+        )
+
+    def add(self, collection: str, data: dict[str, Any], **kwargs: Any) -> requests.Response:
+        """Add a document with a new id to a collection (``addDoc`` with server timestamps)."""
+        return self.commit_write(f"{collection}/{uuid.uuid4().hex[:20]}", data, **kwargs)
+
+    def list_documents(self, collection: str) -> list[dict[str, Any]]:
+        """Read every document of a collection (raises on a refusal)."""
+        documents: list[dict[str, Any]] = []
+        token = None
+        while True:
+            params = {"pageSize": 300, **({"pageToken": token} if token else {})}
+            response = requests.get(
+                f"{self.base}/{collection}", params=params, headers=self.headers, timeout=30
+            )
+            response.raise_for_status()
+            body = response.json()
+            for document in body.get("documents", []):
+                fields = {k: _from_value(v) for k, v in document.get("fields", {}).items()}
+                documents.append({"id": document["name"].rsplit("/", 1)[-1], **fields})
+            token = body.get("nextPageToken")
+            if not token:
+                return documents
+
     def delete(self, path: str) -> requests.Response:
         """Delete a document."""
         return requests.delete(f"{self.base}/{path}", headers=self.headers, timeout=10)
@@ -190,3 +245,116 @@ class FirestoreRest:
     def fields(response: requests.Response) -> dict[str, Any]:
         """Decode a document response into plain Python values."""
         return {key: _from_value(value) for key, value in response.json().get("fields", {}).items()}
+
+
+def make_session(
+    users: list[EmulatorUser],
+    *,
+    starter: str = "def solve():\n    pass\n",
+    language: str = "python",
+) -> str:
+    """Create an active session of these users as the matching worker does (server client)."""
+    from common.clients import firestore_client
+    from common.collab import initial_state
+
+    now = dt.datetime.now(dt.UTC)
+    reference = firestore_client().collection("sessions").document()
+    reference.set(
+        {
+            "participants": [user.uid for user in users],
+            "participantInfo": {user.uid: {"username": f"user_{user.uid[:6]}"} for user in users},
+            "question": {
+                "id": unique("q"),
+                "title": "Pair With Target Sum",
+                "slug": "pair-with-target-sum",
+                "description": "Find two numbers.",
+                "difficulty": "easy",
+                "topics": ["arrays"],
+                "examples": [{"input": "1", "output": "2", "explanation": None}],
+                "constraints": ["n > 0"],
+                "starterCode": starter,
+            },
+            "language": language,
+            "status": "active",
+            "leftBy": [],
+            "createdAt": now,
+            "lastActivityAt": now,
+            "endedAt": None,
+            "snapshot": initial_state(starter),
+            "snapshotAt": now,
+            "snapshotVersion": 0,
+        }
+    )
+    return str(reference.id)
+
+
+class EditorClient:
+    """A browser's editor: a Yjs document kept in step with ``sessions/{id}/updates`` over REST,
+    writing its own edits there with its user's token.
+
+    pycrdt's ``Doc.apply_update`` can diverge when updates arrive out of causal order (yjs does
+    not), so on every pull the document is rebuilt from the merge of everything known, under the
+    same client id; ``merge_updates`` is order-independent.
+    """
+
+    def __init__(self, stack: LocalStack, user: EmulatorUser, session_id: str) -> None:
+        import pycrdt
+
+        self.user = user
+        self.session_id = session_id
+        self.rest = FirestoreRest(stack, user.token)
+        self.doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+        self.snapshot = b""
+        self.updates: dict[str, bytes] = {}
+        self.pending: list[bytes] = []
+
+    def join(self) -> None:
+        """Load the snapshot, then every update, as a client joining late does."""
+        session = self.rest.get(f"sessions/{self.session_id}")
+        session.raise_for_status()
+        self.snapshot = FirestoreRest.fields(session).get("snapshot") or b""
+        self.pull(force=True)
+
+    def pull(self, *, force: bool = False) -> None:
+        """Fetch the updates not seen yet and rebuild the document with them."""
+        import pycrdt
+
+        from common.collab import merge
+
+        fresh = {
+            update["id"]: update["update"]
+            for update in self.rest.list_documents(f"sessions/{self.session_id}/updates")
+            if update["id"] not in self.updates
+        }
+        if not fresh and not force:
+            return
+        self.updates.update(fresh)
+        doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc(client_id=self.doc.client_id)
+        doc.apply_update(merge([self.snapshot, *self.updates.values(), *self.pending]))
+        self.doc = doc
+
+    @property
+    def text(self) -> str:
+        import pycrdt
+
+        return str(self.doc.get("code", type=pycrdt.Text))
+
+    def edit(self, *, index: int, delete: int = 0, insert: str = "") -> None:
+        """Edit locally; the update is sent with the next flush (clients batch keystrokes)."""
+        from common.collab import edit
+
+        self.pending.append(edit(self.doc, index=index, delete=delete, insert=insert))
+
+    def flush(self) -> requests.Response | None:
+        """Send the batched edits as one update."""
+        from common.collab import merge
+
+        if not self.pending:
+            return None
+        update = merge(self.pending)
+        response = self.rest.add(
+            f"sessions/{self.session_id}/updates", {"author": self.user.uid, "update": update}
+        )
+        response.raise_for_status()
+        self.pending = []
+        return response

@@ -1,0 +1,157 @@
+"""Cloud Run job, run on a schedule: the backstop for what no event or callback finished.
+
+    python -m jobs.sweeper [--idle-minutes 30] [--orphan-grace-s 60] [--compact-over 200]
+
+- ends sessions idle for longer than the idle limit (no update, message or leave), recording
+  the attempts of those still in them;
+- ends waiting match requests whose expiry callback never came, by sweeping their bucket (a
+  compatible partner still gets paired, the rest time out);
+- compacts the update logs of active sessions (and of sessions ended in the last day) that are
+  longer than the threshold, or have anything left once ended.
+Logs a line per thing done and a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections import Counter
+from typing import Any
+
+from common.clients import firestore_client
+from common.config import get_settings
+from common.logs import configure_logging, get_logger
+from common.matching import sweep_bucket
+from common.sessions import compact_session, end_session
+
+__all__ = ["main", "sweep"]
+
+_log = get_logger("jobs.sweeper")
+_PAGE = 200
+
+
+def _latest(collection: Any) -> dt.datetime | None:
+    from google.cloud import firestore
+
+    newest = list(
+        collection.order_by("createdAt", direction=firestore.Query.DESCENDING).limit(1).stream()
+    )
+    return newest[0].get("createdAt") if newest else None
+
+
+def end_idle_sessions(*, now: dt.datetime, idle: dt.timedelta, totals: Counter[str]) -> None:
+    """End sessions with no activity since ``now - idle``."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    cutoff = now - idle
+    query = (
+        firestore_client()
+        .collection("sessions")
+        .where(filter=FieldFilter("status", "==", "active"))
+        .where(filter=FieldFilter("lastActivityAt", "<", cutoff))
+        .limit(_PAGE)
+    )
+    for snapshot in query.stream():
+        stamps = [snapshot.get("lastActivityAt")]
+        stamps += [_latest(snapshot.reference.collection(name)) for name in ("updates", "messages")]
+        latest = max(stamp for stamp in stamps if stamp is not None)
+        if latest >= cutoff:
+            # Clients wrote directly to Firestore: the session is alive, remember when.
+            snapshot.reference.update({"lastActivityAt": latest})
+            totals["sessions_still_active"] += 1
+            continue
+        if end_session(session_id=snapshot.id, reason="idle"):
+            totals["sessions_ended"] += 1
+            _log.info(
+                "ended an idle session",
+                extra={"event": "sweeper_session_ended", "sessionId": snapshot.id},
+            )
+
+
+def end_orphaned_requests(*, now: dt.datetime, grace: dt.timedelta, totals: Counter[str]) -> None:
+    """Sweep the buckets of waiting requests whose expiry is long past."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    query = (
+        firestore_client()
+        .collection("matchRequests")
+        .where(filter=FieldFilter("status", "==", "waiting"))
+        .where(filter=FieldFilter("expiresAt", "<", now - grace))
+        .limit(_PAGE)
+    )
+    buckets = {(s.get("difficulty"), s.get("language")) for s in query.stream()}
+    for difficulty, language in sorted(buckets):
+        result = sweep_bucket(difficulty=difficulty, language=language)
+        totals["requests_timed_out"] += len(result.timed_out)
+        totals["sessions_created"] += len(result.sessions)
+        _log.info(
+            "swept an orphaned bucket",
+            extra={
+                "event": "sweeper_bucket",
+                "difficulty": difficulty,
+                "language": language,
+                "timedOut": len(result.timed_out),
+                "paired": len(result.sessions),
+            },
+        )
+
+
+def compact_long_logs(*, now: dt.datetime, threshold: int, totals: Counter[str]) -> None:
+    """Compact active sessions with long update logs, and ended ones with anything left."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    sessions = firestore_client().collection("sessions")
+    active = sessions.where(filter=FieldFilter("status", "==", "active")).limit(_PAGE).stream()
+    recently_ended = (
+        sessions.where(filter=FieldFilter("status", "==", "ended"))
+        .where(filter=FieldFilter("endedAt", ">=", now - dt.timedelta(days=1)))
+        .limit(_PAGE)
+        .stream()
+    )
+    for snapshot, limit in [*((s, threshold) for s in active), *((s, 0) for s in recently_ended)]:
+        count = snapshot.reference.collection("updates").count().get()[0][0].value
+        if count > limit:
+            result = compact_session(snapshot.id)
+            totals["updates_compacted"] += result.merged
+            totals["sessions_compacted"] += 1 if result.merged else 0
+
+
+def sweep(*, idle_minutes: float, orphan_grace_s: float, compact_over: int) -> Counter[str]:
+    """Run every part once and return the counts of what was done."""
+    now = dt.datetime.now(dt.UTC)
+    totals: Counter[str] = Counter()
+    end_idle_sessions(now=now, idle=dt.timedelta(minutes=idle_minutes), totals=totals)
+    end_orphaned_requests(now=now, grace=dt.timedelta(seconds=orphan_grace_s), totals=totals)
+    compact_long_logs(now=now, threshold=compact_over, totals=totals)
+    return totals
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, sweep once, log the summary."""
+    settings = get_settings()
+    parser = argparse.ArgumentParser(
+        description="End idle sessions and orphaned requests; compact."
+    )
+    parser.add_argument("--idle-minutes", type=float, default=settings.session_idle_minutes)
+    parser.add_argument("--orphan-grace-s", type=float, default=60.0)
+    parser.add_argument("--compact-over", type=int, default=settings.compaction_threshold)
+    args = parser.parse_args(argv)
+    configure_logging(project_id=settings.project_id, level=settings.log_level)
+    totals = sweep(
+        idle_minutes=args.idle_minutes,
+        orphan_grace_s=args.orphan_grace_s,
+        compact_over=args.compact_over,
+    )
+    _log.info(
+        "sweep done: %d idle sessions ended, %d orphaned requests timed out, %d sessions compacted",
+        totals["sessions_ended"],
+        totals["requests_timed_out"],
+        totals["sessions_compacted"],
+        extra={"event": "sweeper_summary", **{f"count_{k}": v for k, v in totals.items()}},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

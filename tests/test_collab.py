@@ -1,0 +1,51 @@
+"""The server's Yjs handling: merging is order-independent and positions are characters."""
+
+from __future__ import annotations
+
+import random
+
+import pycrdt
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from common.collab import byte_offset, edit, initial_state, merge, text_of
+
+TEXTS = st.text(alphabet="ab \néé中😀", max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    steps=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), TEXTS), min_size=1, max_size=40),
+)
+def test_merge_gives_the_author_text_in_any_order(
+    seed: int, steps: list[tuple[float, int, str]]
+) -> None:
+    start = initial_state("def f():\n    return 1\n")
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    doc.apply_update(start)
+    updates = []
+    for where, delete, insert in steps:
+        current = str(doc.get("code", type=pycrdt.Text))
+        updates.append(edit(doc, index=int(where * len(current)), delete=delete, insert=insert))
+    truth = str(doc.get("code", type=pycrdt.Text))
+    shuffled = [start, *updates]
+    random.Random(seed).shuffle(shuffled)
+    assert text_of(merge(shuffled)) == truth
+    # Merging merged states (snapshots) with more updates is the same as merging all at once.
+    half = len(shuffled) // 2
+    assert text_of(merge([merge(shuffled[:half]), *shuffled[half:]])) == truth
+
+
+def test_edit_positions_are_characters_even_after_emoji() -> None:
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    doc.apply_update(initial_state("a😀b中c"))
+    edit(doc, index=2, insert="X")  # after the emoji, before "b"
+    edit(doc, index=4, delete=1)  # deletes "中"
+    assert str(doc.get("code", type=pycrdt.Text)) == "a😀Xbc"
+    assert byte_offset("a😀b", 2) == 5
+
+
+def test_merge_of_nothing_is_an_empty_document() -> None:
+    assert text_of(merge([])) == ""
+    assert text_of(merge([b"", initial_state("x")])) == "x"
