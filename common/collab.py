@@ -2,7 +2,13 @@
 
 A session's code is one Yjs text named ``code``. Clients (yjs in browsers) send Yjs v1 updates;
 the server only merges them (``merge_updates`` keeps updates whose predecessors are missing,
-which ``Doc.get_update()`` would silently drop) and reads the text. pycrdt indexes text by UTF-8
+which ``Doc.get_update()`` would silently drop) and reads the text.
+
+pycrdt 0.14.13 disagrees with yjs on some inputs: ``Doc.apply_update`` given updates out of
+causal order, and ``merge_updates`` on concurrent edits even in order (seen in
+tests/test_sessions.py, checked against yjs). ``merge`` therefore applies updates in the order
+given, which callers make causal: ``createdAt`` order, since a client writes an update only after
+reading what it builds on. pycrdt indexes text by UTF-8
 bytes where yjs counts UTF-16 units: ``edit`` takes Python character positions and converts.
 """
 
@@ -12,7 +18,16 @@ from collections.abc import Iterable
 
 import pycrdt
 
-__all__ = ["TEXT_NAME", "byte_offset", "edit", "empty_update", "initial_state", "merge", "text_of"]
+__all__ = [
+    "TEXT_NAME",
+    "byte_offset",
+    "combine",
+    "edit",
+    "empty_update",
+    "initial_state",
+    "merge",
+    "text_of",
+]
 
 TEXT_NAME = "code"
 
@@ -31,14 +46,51 @@ def empty_update() -> bytes:
     return bytes(pycrdt.Doc().get_update())
 
 
+def _state_vector(encoded: bytes) -> dict[int, int]:
+    """Decode a Yjs v1 state vector: a count, then (client, clock) pairs, all var-uints."""
+    values: list[int] = []
+    value = shift = 0
+    for byte in encoded:
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            values.append(value)
+            value = shift = 0
+    count, pairs = values[0], values[1:]
+    return {pairs[2 * k]: pairs[2 * k + 1] for k in range(count)}
+
+
 def merge(updates: Iterable[bytes]) -> bytes:
-    """Merge updates (and snapshots, which are updates too) into one, keeping pending ones."""
+    """Merge updates (and snapshots, which are updates too) into one state.
+
+    Given in causal order (a snapshot first, then updates by ``createdAt``, as the server reads
+    them), they are applied one by one to a document, the path on which pycrdt agrees with yjs
+    under concurrent edits. Given out of order (an update arrives before one it builds on), they
+    are merged with ``merge_updates`` instead, which keeps the waiting ones.
+    """
     parts = [bytes(update) for update in updates if update]
     if not parts:
         return empty_update()
     if len(parts) == 1:
         return parts[0]
-    return bytes(pycrdt.merge_updates(*parts))
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    for part in parts:
+        doc.apply_update(part)
+        have = _state_vector(doc.get_state())
+        wanted = _state_vector(pycrdt.get_state(part))
+        if any(have.get(client, 0) < clock for client, clock in wanted.items()):
+            # Part of this update waits for a predecessor: not causal order.
+            return combine(parts)
+    return bytes(doc.get_update())
+
+
+def combine(updates: Iterable[bytes]) -> bytes:
+    """Combine updates in any order with ``merge_updates`` (keeps waiting ones); for batching a
+    client's own consecutive edits, or updates whose order is unknown."""
+    parts = [bytes(update) for update in updates if update]
+    if not parts:
+        return empty_update()
+    return parts[0] if len(parts) == 1 else bytes(pycrdt.merge_updates(*parts))
 
 
 def text_of(state: bytes) -> str:

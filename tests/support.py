@@ -219,12 +219,16 @@ class FirestoreRest:
         """Add a document with a new id to a collection (``addDoc`` with server timestamps)."""
         return self.commit_write(f"{collection}/{uuid.uuid4().hex[:20]}", data, **kwargs)
 
-    def list_documents(self, collection: str) -> list[dict[str, Any]]:
-        """Read every document of a collection (raises on a refusal)."""
+    def list_documents(self, collection: str, order_by: str | None = None) -> list[dict[str, Any]]:
+        """Read every document of a collection, optionally ordered (raises on a refusal)."""
         documents: list[dict[str, Any]] = []
         token = None
         while True:
-            params = {"pageSize": 300, **({"pageToken": token} if token else {})}
+            params: dict[str, Any] = {"pageSize": 300}
+            if token:
+                params["pageToken"] = token
+            if order_by:
+                params["orderBy"] = order_by
             response = requests.get(
                 f"{self.base}/{collection}", params=params, headers=self.headers, timeout=30
             )
@@ -292,9 +296,10 @@ class EditorClient:
     """A browser's editor: a Yjs document kept in step with ``sessions/{id}/updates`` over REST,
     writing its own edits there with its user's token.
 
-    pycrdt's ``Doc.apply_update`` can diverge when updates arrive out of causal order (yjs does
-    not), so on every pull the document is rebuilt from the merge of everything known, under the
-    same client id; ``merge_updates`` is order-independent.
+    pycrdt's ``Doc.apply_update`` and ``merge_updates`` can go wrong when updates come out of
+    causal order (yjs does not), so updates are kept in ``createdAt`` order, which is causal
+    (an update is written only after what it builds on was read), and on every pull the
+    document is rebuilt from their merge, under the same client id.
     """
 
     def __init__(self, stack: LocalStack, user: EmulatorUser, session_id: str) -> None:
@@ -323,7 +328,9 @@ class EditorClient:
 
         fresh = {
             update["id"]: update["update"]
-            for update in self.rest.list_documents(f"sessions/{self.session_id}/updates")
+            for update in self.rest.list_documents(
+                f"sessions/{self.session_id}/updates", order_by="createdAt"
+            )
             if update["id"] not in self.updates
         }
         if not fresh and not force:

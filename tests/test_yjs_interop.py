@@ -24,7 +24,7 @@ from typing import Any
 import pycrdt
 import pytest
 
-from common.collab import TEXT_NAME, byte_offset, edit, initial_state, merge, text_of
+from common.collab import TEXT_NAME, byte_offset, combine, edit, initial_state, merge, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "yjs_updates.json"
@@ -105,9 +105,9 @@ def shuffled(updates: Sequence[bytes], seed: int) -> list[bytes]:
 
 def fold(updates: Sequence[bytes]) -> bytes:
     """Merge one update at a time into the state (a snapshot, then the next update, and so on)."""
-    state = merge([])
+    state = combine([])
     for update in updates:
-        state = merge([state, update])
+        state = combine([state, update])
     return state
 
 
@@ -141,20 +141,20 @@ def test_fixtures_cover_the_required_scenarios() -> None:
 
 @scenarios
 def test_yjs_updates_in_production_order(scenario: Scenario) -> None:
-    assert text_of(merge(scenario.updates)) == scenario.text
+    assert text_of(combine(scenario.updates)) == scenario.text
     # yjs's length is in UTF-16 units: an emoji counts 2 there, 1 in Python.
     assert utf16_length(scenario.text) == scenario.utf16_length
 
 
 @scenarios
 def test_yjs_updates_in_reversed_order(scenario: Scenario) -> None:
-    assert text_of(merge(scenario.updates[::-1])) == scenario.text
+    assert text_of(combine(scenario.updates[::-1])) == scenario.text
 
 
 @scenarios
 @pytest.mark.parametrize("seed", range(5))
 def test_yjs_updates_in_shuffled_order(scenario: Scenario, seed: int) -> None:
-    assert text_of(merge(shuffled(scenario.updates, seed))) == scenario.text
+    assert text_of(combine(shuffled(scenario.updates, seed))) == scenario.text
 
 
 @scenarios
@@ -167,7 +167,7 @@ def test_yjs_updates_merged_one_at_a_time(scenario: Scenario, seed: int) -> None
 @scenarios
 def test_pycrdt_merged_state_reads_the_same_in_yjs(scenario: Scenario) -> None:
     """A snapshot compacted by the server (collab.merge) loads in a browser to the same text."""
-    state = merge(shuffled(scenario.updates, 3))
+    state = combine(shuffled(scenario.updates, 3))
     assert yjs_apply([state]) == YjsResult(scenario.text, scenario.utf16_length)
 
 
@@ -178,11 +178,11 @@ def test_out_of_order_delivery_step_by_step() -> None:
     assert order[0] != 0, "the first delivery depends on updates not delivered yet"
     delivered = [scenario.updates[index] for index in order]
 
-    state = merge([])
+    state = combine([])
     doc = new_doc(client_id=9001)
     states: list[bytes] = []
     for step, update in enumerate(delivered):
-        state = merge([state, update])
+        state = combine([state, update])
         states.append(state)
         doc.apply_update(update)
         expected = scenario.delivery_texts[step]
@@ -238,10 +238,10 @@ def test_pycrdt_edits_after_emoji_apply_in_yjs() -> None:
     updates = [base, *edits]
 
     want = YjsResult(expected, utf16_length(expected))
-    assert text_of(merge(updates)) == expected
+    assert text_of(combine(updates)) == expected
     assert yjs_apply(updates) == want
     assert yjs_apply(updates[::-1]) == want
-    assert yjs_apply([merge(shuffled(updates, 5))]) == want
+    assert yjs_apply([combine(shuffled(updates, 5))]) == want
 
 
 def test_pycrdt_edit_update_alone_is_pending_in_yjs_until_its_base_arrives() -> None:
@@ -288,13 +288,13 @@ MIXED_EDITS: list[Step] = [
 @scenarios
 def test_mixed_session_yjs_then_pycrdt(scenario: Scenario) -> None:
     doc = new_doc(client_id=2001)
-    doc.apply_update(merge(scenario.updates))
+    doc.apply_update(combine(scenario.updates))
     assert doc_text(doc) == scenario.text
     server_updates, expected = run_edits(doc, MIXED_EDITS)
 
     everything = [*scenario.updates, *server_updates]
     want = YjsResult(expected, utf16_length(expected))
-    assert text_of(merge(shuffled(everything, 7))) == expected
+    assert text_of(combine(shuffled(everything, 7))) == expected
     assert text_of(fold(everything[::-1])) == expected
     assert yjs_apply(everything) == want
     # Server edits first: yjs keeps them pending until the updates they build on arrive.
@@ -317,7 +317,7 @@ def test_surrogate_split_fixture_is_what_yjs_does() -> None:
 def test_surrogate_split_merged_state_still_reads_right_in_yjs() -> None:
     """collab.merge works on updates without integrating them: browsers still converge."""
     for seed in range(3):
-        state = merge(shuffled(SPLIT.updates, seed))
+        state = combine(shuffled(SPLIT.updates, seed))
         assert yjs_apply([state]) == YjsResult(SPLIT.text, SPLIT.utf16_length)
 
 
@@ -350,3 +350,11 @@ def test_fixture_file_is_up_to_date(tmp_path: Path) -> None:
 def test_fixtures_come_from_the_pinned_yjs() -> None:
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     assert package["devDependencies"]["yjs"] == FIXTURE_DATA["yjsVersion"]
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS), ids=lambda s: s.name)
+def test_server_merge_in_production_order_matches_yjs(scenario: Scenario) -> None:
+    """The server merges in createdAt order, which is the order updates were produced in."""
+    state = merge(scenario.updates)
+    assert text_of(state) == scenario.text
+    assert yjs_apply([state]).text == scenario.text
