@@ -11,7 +11,7 @@ STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: install dev test lint typecheck pytest bench lock clean
+.PHONY: install dev demo test lint typecheck pytest bench lock clean
 
 install: $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE)
 
@@ -34,6 +34,10 @@ $(STAMP_NODE): package.json package-lock.json
 
 dev: install
 	$(PY) -m devstack
+
+# A whole practice session against the running stack (start make dev in another shell first).
+demo: install
+	$(PY) -m devstack.demo
 
 test: install lint typecheck pytest
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import requests
 
+from devstack import LocalStack
 from devstack.stack import ROOT
 
 READY_WITHIN_S = 90
@@ -111,3 +112,32 @@ def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None
         time.sleep(0.2)
     assert [pid for pid in spawned if _alive(pid)] == []
     assert not state_file.exists()
+
+
+def test_the_walkthrough_runs_against_a_stack(stack: LocalStack, tmp_path: Path) -> None:
+    state_file = tmp_path / "devstack.json"
+    state_file.write_text(json.dumps(stack.addresses()))
+    result = subprocess.run(
+        [sys.executable, "-m", "devstack.demo"],
+        cwd=ROOT,
+        env={**os.environ, "PEERPREP_STATE_FILE": str(state_file)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[10] each has the attempt" in result.stdout
+    assert "# alice's idea 4" in result.stdout and "# bob's test 4" in result.stdout
+    # Without a running stack it says so and fails.
+    missing = subprocess.run(
+        [sys.executable, "-m", "devstack.demo"],
+        cwd=ROOT,
+        env={**os.environ, "PEERPREP_STATE_FILE": str(tmp_path / "none.json")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert missing.returncode == 1
+    assert "make dev" in missing.stderr
