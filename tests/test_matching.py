@@ -136,6 +136,27 @@ def test_different_languages_both_time_out(api: Api, auth: AuthEmulator) -> None
     assert sessions_of(py.uid) == sessions_of(js.uid) == []
 
 
+def test_timeouts_cancels_and_relaxes_are_logged_as_events(
+    api: Api, auth: AuthEmulator, stack: LocalStack
+) -> None:
+    waiting, leaving = player(api, auth), player(api, auth)
+    ask(api, waiting, "hard", ["matrix"], "javascript")
+    ask(api, leaving, "hard", ["matrix"], "python")
+    api.delete("/match", user=leaving)
+    assert wait_for(settled(waiting), 20.0)
+
+    def events(uid: str) -> dict[str, dict[str, Any]]:
+        return {
+            str(r["event"]): r for r in log_records(stack) if r.get("uid") == uid and "event" in r
+        }
+
+    assert wait_for(lambda: {"match_relaxed", "match_timed_out"} <= set(events(waiting.uid)), 5.0)
+    timed_out = events(waiting.uid)["match_timed_out"]
+    assert timed_out["waitS"] >= 4.0 and timed_out["matchRequestId"]
+    cancelled = events(leaving.uid)["match_cancelled"]
+    assert cancelled["waitS"] >= 0
+
+
 def test_disjoint_topics_match_after_relax_with_the_strict_sides_topic(
     api: Api, auth: AuthEmulator
 ) -> None:
