@@ -23,6 +23,7 @@ T = TypeVar("T")
 __all__ = [
     "ApiInput",
     "ApiModel",
+    "ApiPatch",
     "Attempt",
     "AttemptPage",
     "ErrorDetail",
@@ -77,6 +78,19 @@ class ApiInput(ApiModel):
     text is trimmed (code fields opt out)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ApiPatch(ApiInput):
+    """Base of partial updates: at least one field, and none of them null."""
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ApiPatch:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{to_camel(name)} cannot be null")
+        return self
 
 
 class ErrorDetail(ApiModel):
@@ -203,22 +217,13 @@ class ProfileCreate(ApiInput):
     proficiency: Proficiency = "beginner"
 
 
-class ProfileUpdate(ApiInput):
+class ProfileUpdate(ApiPatch):
     """Change some of one's own profile fields."""
 
     username: Username | None = None
     display_name: DisplayName | None = None
     preferred_language: Language | None = None
     proficiency: Proficiency | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> ProfileUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{to_camel(name)} cannot be null")
-        return self
 
 
 class PublicProfile(ApiModel):
@@ -326,7 +331,7 @@ class QuestionCreate(ApiInput):
     starter_code: StarterCode
 
 
-class QuestionUpdate(ApiInput):
+class QuestionUpdate(ApiPatch):
     """Change some fields of a question."""
 
     title: Title | None = None
@@ -336,15 +341,6 @@ class QuestionUpdate(ApiInput):
     examples: Examples | None = None
     constraints: Constraints | None = None
     starter_code: StarterCode | None = None
-
-    @model_validator(mode="after")
-    def _something(self) -> QuestionUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{to_camel(name)} cannot be null")
-        return self
 
 
 class QuestionSummary(ApiModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from devstack.client import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
 
@@ -13,6 +14,7 @@ __all__ = [
     "FirestoreRest",
     "make_session",
     "unique",
+    "waiting_request",
 ]
 
 
@@ -55,3 +57,25 @@ def make_session(
         }
     )
     return str(reference.id)
+
+
+def waiting_request(
+    uid: str, *, request_id: str, at: dt.datetime, expires_in_s: float = 0, **fields: Any
+) -> dict[str, Any]:
+    """A ``matchRequests/{uid}`` document as the API writes it, waiting since ``at``."""
+    return {
+        "requestId": request_id,
+        "uid": uid,
+        "difficulty": "easy",
+        "topics": [],
+        "language": "python",
+        "status": "waiting",
+        "relaxed": False,
+        "createdAt": at,
+        "relaxAt": at,
+        "expiresAt": at + dt.timedelta(seconds=expires_in_s),
+        "sessionId": None,
+        "partner": None,
+        "endedAt": None,
+        **fields,
+    }

@@ -22,7 +22,7 @@ from common.matching import CALLBACK_PATH
 from common.messaging import enqueue_callback
 from devstack import LocalStack
 from tests.conftest import Api
-from tests.support import AuthEmulator, EmulatorUser, unique
+from tests.support import AuthEmulator, EmulatorUser, unique, waiting_request
 from tests.test_http_contract import assert_error
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -388,21 +388,15 @@ def test_a_lost_publish_is_rescued_by_the_relax_callback(api: Api, auth: AuthEmu
     for user in (one, two):
         request_id = uuid.uuid4().hex
         firestore_client().collection("matchRequests").document(user.uid).set(
-            {
-                "requestId": request_id,
-                "uid": user.uid,
-                "difficulty": "medium",
-                "topics": ["stack"],
-                "language": "python",
-                "status": "waiting",
-                "relaxed": False,
-                "createdAt": now,
-                "relaxAt": now + dt.timedelta(seconds=1),
-                "expiresAt": now + dt.timedelta(seconds=30),
-                "sessionId": None,
-                "partner": None,
-                "endedAt": None,
-            }
+            waiting_request(
+                user.uid,
+                request_id=request_id,
+                at=now,
+                expires_in_s=30,
+                difficulty="medium",
+                topics=["stack"],
+                relaxAt=now + dt.timedelta(seconds=1),
+            )
         )
         enqueue_callback(
             task_id=f"{request_id}-relax",
@@ -421,21 +415,7 @@ def test_an_orphaned_request_does_not_block_a_new_one(api: Api, auth: AuthEmulat
     user = player(api, auth)
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     firestore_client().collection("matchRequests").document(user.uid).set(
-        {
-            "requestId": "orphan",
-            "uid": user.uid,
-            "difficulty": "easy",
-            "topics": [],
-            "language": "python",
-            "status": "waiting",
-            "relaxed": False,
-            "createdAt": long_ago,
-            "relaxAt": long_ago,
-            "expiresAt": long_ago,
-            "sessionId": None,
-            "partner": None,
-            "endedAt": None,
-        }
+        waiting_request(user.uid, request_id="orphan", at=long_ago)
     )
     fresh = ask(api, user, "hard", ["trie"], "java")
     assert fresh["requestId"] != "orphan"

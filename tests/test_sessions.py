@@ -24,7 +24,14 @@ from common.sessions import compact_session, merged_state
 from devstack import LocalStack
 from devstack.stack import ROOT
 from tests.conftest import Api
-from tests.support import AuthEmulator, EditorClient, EmulatorUser, make_session, unique
+from tests.support import (
+    AuthEmulator,
+    EditorClient,
+    EmulatorUser,
+    make_session,
+    unique,
+    waiting_request,
+)
 from tests.test_http_contract import assert_error
 
 # The Python clients of these tests are pycrdt documents, and pycrdt 0.14.13 can write updates
@@ -347,21 +354,14 @@ def test_sweeper_ends_idle_sessions_and_orphaned_requests(
     editor.edit(index=0, insert="# still typing\n")
     editor.flush()
     db.collection("matchRequests").document(waiter.uid).set(
-        {
-            "requestId": "lost",
-            "uid": waiter.uid,
-            "difficulty": "hard",
-            "topics": ["queue"],
-            "language": "cpp",
-            "status": "waiting",
-            "relaxed": False,
-            "createdAt": long_ago,
-            "relaxAt": long_ago,
-            "expiresAt": long_ago,
-            "sessionId": None,
-            "partner": None,
-            "endedAt": None,
-        }
+        waiting_request(
+            waiter.uid,
+            request_id="lost",
+            at=long_ago,
+            difficulty="hard",
+            topics=["queue"],
+            language="cpp",
+        )
     )
     lines = _sweeper("--idle-minutes", "30", "--compact-over", "1000")
     assert _session(idle)["status"] == "ended"
