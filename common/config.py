@@ -65,6 +65,34 @@ class Settings(BaseSettings):
     match_relax_seconds: float = Field(default=10.0, gt=0)
     match_expire_seconds: float = Field(default=30.0, gt=0)
 
+    # AI assistant
+    gemini_api_key: SecretStr | None = Field(
+        default=None, description="Gemini API key (Secret Manager in production, mounted as env)."
+    )
+    google_genai_use_vertexai: bool = Field(
+        default=False, description="Use Vertex AI with the service account instead of a key."
+    )
+    ai_project: str | None = Field(
+        default=None, description="Vertex AI project (default: GOOGLE_CLOUD_PROJECT)."
+    )
+    google_cloud_location: str = Field(default="global", description="Vertex AI location.")
+    ai_model: str = Field(default="gemini-2.5-flash", min_length=1)
+    ai_max_output_tokens: int = Field(default=1024, ge=64, le=65_536)
+    ai_temperature: float = Field(default=0.3, ge=0.0, le=2.0)
+    ai_thinking_budget: int | None = Field(
+        default=0, ge=-1, description="Thinking tokens (0: off, -1: the model decides)."
+    )
+    ai_timeout_s: float = Field(
+        default=30.0, gt=0, le=300, description="Longest wait for each piece of an answer."
+    )
+    ai_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="Another endpoint for the Gemini API (a proxy, or a local fake in tests).",
+    )
+    ai_requests_per_hour: int = Field(default=30, ge=1, description="AI calls per user per hour.")
+    ai_hints_per_session: int = Field(default=5, ge=1, description="Hints per user per session.")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

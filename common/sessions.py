@@ -40,6 +40,7 @@ __all__ = [
     "get_session",
     "leave_session",
     "merged_state",
+    "participant_session",
 ]
 
 _log = get_logger(__name__)
@@ -56,7 +57,8 @@ def _session_ref(session_id: str) -> DocumentReference:
     return firestore_client().collection("sessions").document(session_id)
 
 
-def _participant_session(session_id: str, uid: str) -> dict[str, Any]:
+def participant_session(session_id: str, uid: str) -> dict[str, Any]:
+    """Return a session's data if ``uid`` takes part in it (404 unknown, 403 outsider)."""
     snapshot = _session_ref(checked_id(session_id, what="session")).get()
     if not snapshot.exists:
         raise ApiError(ErrorCode.NOT_FOUND, "No session has this id")
@@ -99,7 +101,7 @@ def _code_and_maybe_compact(session_id: str, data: dict[str, Any]) -> str:
 
 def get_session(*, session_id: str, uid: str) -> SessionOut:
     """Return a session the caller takes part in, with its current code."""
-    data = _participant_session(session_id, uid)
+    data = participant_session(session_id, uid)
     return _out(session_id, data, _code_and_maybe_compact(session_id, data))
 
 
@@ -155,7 +157,7 @@ def leave_session(*, session_id: str, uid: str) -> SessionOut:
     """Leave a session: the partner sees ``leftBy``; the last one out ends it. Idempotent."""
     from google.cloud import firestore
 
-    _participant_session(session_id, uid)
+    participant_session(session_id, uid)
     reference = _session_ref(session_id)
 
     @firestore.transactional
