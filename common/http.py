@@ -278,33 +278,68 @@ def _serve(endpoint: Endpoint, handler: Handler, request: flask.Request) -> flas
         except HTTPException as exc:
             code = _STATUS_CODES.get(exc.code or 400, ErrorCode.BAD_REQUEST)
             response = json_error_response(ApiError(code, exc.name), request_id)
-        except Exception:
-            _log.exception("unhandled error", extra={"function": endpoint.name})
-            response = json_error_response(
-                ApiError(ErrorCode.INTERNAL, "Something went wrong on our side"), request_id
-            )
-        response.headers["X-Request-Id"] = request_id
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        for name, value in _cors_headers(request.headers.get("Origin")).items():
-            response.headers.setdefault(name, value)
-        _log.info(
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={
-                "function": endpoint.name,
-                "httpRequest": {
-                    "requestMethod": request.method,
-                    "requestUrl": request.path,
-                    "status": response.status_code,
-                    "latency": f"{time.perf_counter() - started:.4f}s",
-                    "userAgent": request.headers.get("User-Agent", ""),
-                },
+        except Exception as exc:
+            if _is_transient(exc):
+                _log.warning(
+                    "a dependency failed transiently",
+                    exc_info=True,
+                    extra={"function": endpoint.name},
+                )
+                failure = ApiError(
+                    ErrorCode.UNAVAILABLE,
+                    "A dependency is busy or unreachable, retry shortly",
+                    headers={"Retry-After": "1"},
+                )
+            else:
+                _log.exception("unhandled error", extra={"function": endpoint.name})
+                failure = ApiError(ErrorCode.INTERNAL, "Something went wrong on our side")
+            response = json_error_response(failure, request_id)
+        return _finish(endpoint, request, response, request_id, started)
+
+
+def _finish(
+    endpoint: Endpoint,
+    request: flask.Request,
+    response: flask.Response,
+    request_id: str,
+    started: float,
+) -> flask.Response:
+    response.headers["X-Request-Id"] = request_id
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    for name, value in _cors_headers(request.headers.get("Origin")).items():
+        response.headers.setdefault(name, value)
+    _log.info(
+        "%s %s %s",
+        request.method,
+        request.path,
+        response.status_code,
+        extra={
+            "function": endpoint.name,
+            "httpRequest": {
+                "requestMethod": request.method,
+                "requestUrl": request.path,
+                "status": response.status_code,
+                "latency": f"{time.perf_counter() - started:.4f}s",
+                "userAgent": request.headers.get("User-Agent", ""),
             },
-        )
-        return response
+        },
+    )
+    return response
+
+
+_TRANSIENT = {"Aborted", "ServiceUnavailable", "DeadlineExceeded", "TooManyRequests"}
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Tell a dependency's passing failure (contention, overload, outage) from a bug.
+
+    Checked by name so that a function that never touches Google clients never imports them.
+    """
+    if type(exc).__module__.startswith("google.api_core") and type(exc).__name__ in _TRANSIENT:
+        return True
+    # google-cloud-firestore gives up on a contended transaction with a plain ValueError.
+    return isinstance(exc, ValueError) and str(exc).startswith("Failed to commit transaction")
 
 
 def http_endpoint(name: str) -> Callable[[Handler], Callable[[flask.Request], flask.Response]]:
