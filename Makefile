@@ -13,7 +13,9 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 
 .PHONY: install dev demo test lint typecheck pytest bench lock clean
 
-install: $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE)
+# The three installs are independent: run them side by side.
+install:
+	@$(MAKE) --no-print-directory -j3 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE)
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
