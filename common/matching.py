@@ -505,10 +505,14 @@ def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
         raise NotDueError((due - now).total_seconds())
     difficulty, language = snapshot.get("difficulty"), snapshot.get("language")
     if stage == "expire":
-        # Sweep rather than just end it: a compatible partner that waits gets paired instead.
-        sweep_bucket(difficulty=difficulty, language=language)
-        current = _current(uid, request_id)
-        return str(current.get("status")) if current is not None else "stale"
+        # The worker's sweep ends it, in the bucket's turn: one sweep at a time per bucket, and a
+        # compatible partner that still waits gets paired rather than both timing out.
+        publish_json(
+            get_settings().match_topic,
+            {"uid": uid, "requestId": request_id},
+            ordering_key=bucket_key(difficulty, language),
+        )
+        return "expiring"
 
     reference = snapshot.reference
 

@@ -192,7 +192,7 @@ class LocalStack:
                     "start",
                     f"--port={self.ports['tasks']}",
                     f"--default-queue={self._queue_name()}",
-                    "--max-retries=5",
+                    "--max-retries=20",
                 ],
             )
             self.wait_http("firestore", f"http://{self.host('firestore')}/")
