@@ -45,6 +45,7 @@ __all__ = [
     "get_match",
     "handle_match_message",
     "handle_timeout",
+    "publish_request",
     "request_match",
     "sweep_bucket",
 ]
@@ -155,6 +156,15 @@ def pair_up(waiting: list[Waiting], now: dt.datetime) -> list[tuple[Waiting, Wai
     return pairs
 
 
+def publish_request(*, uid: str, request_id: str, difficulty: str, language: str) -> None:
+    """Hand a request to the worker, on its bucket's ordering key (one sweep at a time)."""
+    publish_json(
+        get_settings().match_topic,
+        {"uid": uid, "requestId": request_id},
+        ordering_key=bucket_key(difficulty, language),
+    )
+
+
 def _out(data: dict[str, Any]) -> MatchRequestOut:
     return MatchRequestOut.model_validate(data)
 
@@ -241,10 +251,8 @@ def request_match(*, user: AuthUser, data: MatchIn) -> MatchRequestOut:
         _end_if_current(user.uid, request_id, status="cancelled")
         raise ApiError(ErrorCode.UNAVAILABLE, "Matching is unavailable, retry shortly") from exc
     try:
-        publish_json(
-            settings.match_topic,
-            {"uid": user.uid, "requestId": request_id},
-            ordering_key=bucket_key(data.difficulty, data.language),
+        publish_request(
+            uid=user.uid, request_id=request_id, difficulty=data.difficulty, language=data.language
         )
     except Exception:
         _log.exception("could not publish the match request; the relax callback will")
@@ -507,11 +515,7 @@ def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
     if stage == "expire":
         # The worker's sweep ends it, in the bucket's turn: one sweep at a time per bucket, and a
         # compatible partner that still waits gets paired rather than both timing out.
-        publish_json(
-            get_settings().match_topic,
-            {"uid": uid, "requestId": request_id},
-            ordering_key=bucket_key(difficulty, language),
-        )
+        publish_request(uid=uid, request_id=request_id, difficulty=difficulty, language=language)
         return "expiring"
 
     reference = snapshot.reference
@@ -535,9 +539,5 @@ def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
         "match relaxed", extra={"event": "match_relaxed", "uid": uid, "matchRequestId": request_id}
     )
     # Publishing again also rescues a request whose first publish was lost.
-    publish_json(
-        get_settings().match_topic,
-        {"uid": uid, "requestId": request_id},
-        ordering_key=bucket_key(difficulty, language),
-    )
+    publish_request(uid=uid, request_id=request_id, difficulty=difficulty, language=language)
     return "relaxed"

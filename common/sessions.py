@@ -136,15 +136,15 @@ def _attempt(session_id: str, data: dict[str, Any], uid: str, code: str) -> Atte
     )
 
 
-def _record_attempts(session_id: str, data: dict[str, Any], uids: list[str]) -> None:
+def _record_attempts(session_id: str, data: dict[str, Any], uids: list[str]) -> str:
+    """Record the attempts of ``uids`` with the session's current code, and return the code."""
     from common.collab import text_of
 
-    if not uids:
-        return
     state, _ = merged_state(session_id, data)
     code = text_of(state)
     for uid in uids:
         record_attempt(uid=uid, attempt=_attempt(session_id, data, uid, code))
+    return code
 
 
 @dataclass
@@ -180,17 +180,14 @@ def leave_session(*, session_id: str, uid: str) -> SessionOut:
 
     result: _Leave = _leave(firestore_client().transaction(max_attempts=_TRANSACTION_ATTEMPTS))
     # Recording is idempotent per session: a second leave (or a crash before this) records once.
-    _record_attempts(session_id, result.data, [uid])
+    code = _record_attempts(session_id, result.data, [uid])
     if result.ended_now:
         _log.info(
             "session ended",
             extra={"event": "session_ended", "sessionId": session_id, "reason": "left"},
         )
         _safe_compact(session_id)
-    from common.collab import text_of
-
-    state, _ = merged_state(session_id, result.data)
-    return _out(session_id, result.data, text_of(state))
+    return _out(session_id, result.data, code)
 
 
 def end_session(*, session_id: str, reason: str) -> bool:
@@ -221,7 +218,7 @@ def end_session(*, session_id: str, reason: str) -> bool:
         firestore_client().transaction(max_attempts=_TRANSACTION_ATTEMPTS)
     )
     ended, data, remaining = outcome
-    if ended:
+    if ended and remaining:
         _record_attempts(session_id, data, remaining)
         _log.info(
             "session ended",
