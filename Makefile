@@ -11,7 +11,7 @@ STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: install dev demo test lint typecheck pytest bench lock clean
+.PHONY: install dev demo test lint fmt typecheck unit pytest bench lock clean
 
 # The three installs are independent: run them side by side.
 install:
@@ -41,17 +41,26 @@ dev: install
 demo: install
 	$(PY) -m devstack.demo
 
-test: install lint typecheck pytest
+# The fast tier first (pure code, no emulators, about a second), then the checks, then the rest.
+test: install unit lint typecheck pytest
 
 lint: $(STAMP_PY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Fix what ruff can fix and format everything.
+fmt: $(STAMP_PY)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
 typecheck: $(STAMP_PY)
 	$(VENV)/bin/mypy .
 
+unit: $(STAMP_PY)
+	$(VENV)/bin/pytest tests/unit
+
 pytest: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --ignore=tests/unit
 
 # Benchmarks are separate commands, not tests: each starts its own local stack.
 bench: install
