@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     )
 
     Snapshot = DocumentSnapshot[DocumentReference]
+else:
+    Snapshot = Any  # a document snapshot, for annotations (the real type is generic only there)
 
-__all__ = ["TRANSACTION_ATTEMPTS", "Collection", "now", "pages", "transaction"]
+__all__ = ["TRANSACTION_ATTEMPTS", "Collection", "Snapshot", "now", "pages", "transaction"]
 
 # Attempts of one transaction under contention before google-cloud-firestore gives up.
 TRANSACTION_ATTEMPTS = 10

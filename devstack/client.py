@@ -10,17 +10,22 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from devstack.stack import LocalStack
+
+if TYPE_CHECKING:
+    import pycrdt
 
 __all__ = [
     "AuthEmulator",
     "EditorClient",
     "EmulatorUser",
     "FirestoreRest",
+    "byte_offset",
+    "edit",
     "unique",
 ]
 
@@ -312,8 +317,6 @@ class EditorClient:
 
     def edit(self, *, index: int, delete: int = 0, insert: str = "") -> None:
         """Edit locally; the update is sent with the next flush (clients batch keystrokes)."""
-        from common.sessions.crdt import edit
-
         self.pending.append(edit(self.doc, index=index, delete=delete, insert=insert))
 
     def flush(self) -> requests.Response | None:
@@ -329,3 +332,32 @@ class EditorClient:
         response.raise_for_status()
         self.pending = []
         return response
+
+
+# ---- editing a pycrdt document as a browser edits its yjs one -------------------------------
+
+
+def byte_offset(text: str, index: int) -> int:
+    """Convert a character position in ``text`` into pycrdt's UTF-8 byte position."""
+    return len(text[:index].encode("utf-8"))
+
+
+def edit(doc: pycrdt.Doc[pycrdt.Text], *, index: int, delete: int = 0, insert: str = "") -> bytes:
+    """Apply one edit at a character position of the doc's text and return its update."""
+    import pycrdt
+
+    from common.sessions.crdt import TEXT_NAME
+
+    code = doc.get(TEXT_NAME, type=pycrdt.Text)
+    before = doc.get_state()
+    current = str(code)
+    index = max(0, min(index, len(current)))
+    delete = max(0, min(delete, len(current) - index))
+    start = byte_offset(current, index)
+    with doc.transaction():
+        if delete:
+            end = byte_offset(current, index + delete)
+            del code[start:end]
+        if insert:
+            code.insert(start, insert)
+    return bytes(doc.get_update(before))

@@ -15,10 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
 from devstack.groups import stop_groups
+
+if TYPE_CHECKING:
+    from common.config import Settings
 
 __all__ = ["ROOT", "LocalStack", "Service", "StackError", "free_port"]
 
@@ -248,10 +252,22 @@ class LocalStack:
 
     # ---- helpers -----------------------------------------------------------------------------
 
+    def settings(self) -> Settings:
+        """Return the settings that name this stack's resources (topic, queue, its location)."""
+        from common.config import Settings
+
+        names = ("match_topic", "tasks_queue", "tasks_location")
+        given = {
+            name: self.extra_env[name.upper()] for name in names if name.upper() in self.extra_env
+        }
+        return Settings.model_validate(given)
+
     def _queue_name(self) -> str:
-        location = self.extra_env.get("TASKS_LOCATION", "europe-west1")
-        queue = self.extra_env.get("TASKS_QUEUE", "match-timeouts")
-        return f"projects/{self.project_id}/locations/{location}/queues/{queue}"
+        settings = self.settings()
+        return (
+            f"projects/{self.project_id}/locations/{settings.tasks_location}"
+            f"/queues/{settings.tasks_queue}"
+        )
 
     def _spawn(
         self,
@@ -355,7 +371,7 @@ class LocalStack:
         from common.registry import all_endpoints
 
         base = f"http://{self.host('pubsub')}/v1/projects/{self.project_id}"
-        topic = self.extra_env.get("MATCH_TOPIC", "match-requests")
+        topic = self.settings().match_topic
         for name in (topic, f"{topic}-dead-letter"):
             response = requests.put(f"{base}/topics/{name}", json={}, timeout=10)
             if response.status_code not in {200, 409}:

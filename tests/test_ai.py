@@ -476,7 +476,8 @@ def _oversized(stack: LocalStack, writer: EmulatorUser, session_id: str) -> None
     """Write updates (each under the rules' 64 KiB) until the code would pass 256 KiB."""
     import pycrdt
 
-    from common.sessions.crdt import MAX_CODE_BYTES, edit
+    from common.sessions.crdt import MAX_CODE_BYTES
+    from devstack.client import edit
 
     state = firestore_client().collection("sessions").document(session_id).get().get("snapshot")
     doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()

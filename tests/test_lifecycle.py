@@ -14,8 +14,9 @@ import pytest
 
 from common.clients import firestore_client
 from common.sessions import SESSIONS, compact_session, session_code
-from common.sessions.crdt import MAX_CODE_BYTES, edit, initial_state, text_of
+from common.sessions.crdt import MAX_CODE_BYTES, initial_state, text_of
 from devstack import LocalStack
+from devstack.client import edit
 from tests.support import (
     Api,
     AuthEmulator,

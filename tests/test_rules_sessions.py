@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from common.clients import firestore_client
-from common.sessions.crdt import edit, initial_state
+from common.sessions.crdt import initial_state
 from devstack import LocalStack
+from devstack.client import edit
 from tests.support import AuthEmulator, EmulatorUser, FirestoreRest, make_session
 
 MAX_UPDATE = 64 * 1024

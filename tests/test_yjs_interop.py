@@ -24,8 +24,9 @@ from typing import Any
 import pycrdt
 import pytest
 
-from common.sessions.crdt import TEXT_NAME, byte_offset, combine, edit, initial_state, text_of
+from common.sessions.crdt import TEXT_NAME, combine, initial_state, text_of
 from common.sessions.crdt import fold as collab_fold
+from devstack.client import byte_offset, edit
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "yjs_updates.json"

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from common.catalogue import DIFFICULTIES, TOPICS, Difficulty
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
+from common.firestore import Snapshot, now
 from common.logs import get_logger
 from common.models import Page
 from common.paging import decode_cursor, encode_cursor
@@ -33,15 +34,8 @@ from common.questions.models import (
 )
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import (
-        DocumentReference,
-        DocumentSnapshot,
-        Query,
-        Transaction,
-        WriteBatch,
-    )
+    from google.cloud.firestore import DocumentReference, Query, Transaction, WriteBatch
 
-    Snapshot = DocumentSnapshot[DocumentReference]
 
 __all__ = [
     "UpsertResult",
@@ -80,10 +74,6 @@ def _slug_ref(slug: str) -> DocumentReference:
 
 def _counts_ref() -> DocumentReference:
     return firestore_client().collection("meta").document("topicCounts")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _question(snapshot: Snapshot) -> Question:
@@ -181,14 +171,14 @@ def create_question(*, data: QuestionCreate) -> Question:
     from google.api_core import exceptions as google_exceptions
 
     client = firestore_client()
-    now = _now()
+    at = now()
     reference = _questions().document()
     slug = slugify(data.title)
     document = {
         **data.model_dump(by_alias=True),
         "slug": slug,
-        "createdAt": now,
-        "updatedAt": now,
+        "createdAt": at,
+        "updatedAt": at,
         "rand": random.random(),  # noqa: S311 - a sampling key, not a secret
     }
     batch = client.batch()
@@ -224,7 +214,7 @@ def update_question(*, question_id: str, changes: QuestionUpdate) -> Question:
             raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
         current = snapshot.to_dict() or {}
         fields = {**current, **changes.model_dump(by_alias=True, exclude_unset=True)}
-        _, delta = _write(transaction, existing=snapshot, fields=fields, now=_now())
+        _, delta = _write(transaction, existing=snapshot, fields=fields, now=now())
         _apply_counts(transaction, delta)
 
     _update(firestore_client().transaction())
@@ -382,7 +372,7 @@ def upsert_questions(
             transaction,
             existing=existing,
             fields=data.model_dump(by_alias=True),
-            now=_now(),
+            now=now(),
             slug_checked=True,
         )
         outcome = "updated" if existing is not None else "created"

@@ -9,8 +9,7 @@ applying the usable updates in the order given, which callers make causal (``cre
 a client writes an update only after reading what it builds on). The state written back is
 ``merge_updates`` of those same updates: a struct-level merge that integrates nothing, and so
 agrees with yjs where pycrdt's integration does not (a yjs edit inside an emoji's surrogate pair,
-y-crdt PR #399; checked against yjs in tests/test_yjs_interop.py). pycrdt indexes text by UTF-8
-bytes where yjs counts UTF-16 units: ``edit`` takes Python character positions and converts.
+y-crdt PR #399; checked against yjs in tests/test_yjs_interop.py).
 """
 
 from __future__ import annotations
@@ -27,9 +26,7 @@ __all__ = [
     "TEXT_NAME",
     "Folded",
     "SetAside",
-    "byte_offset",
     "combine",
-    "edit",
     "empty_update",
     "fold",
     "initial_state",
@@ -147,25 +144,3 @@ def text_of(state: bytes) -> str:
     if state:
         doc.apply_update(state)
     return str(doc.get(TEXT_NAME, type=pycrdt.Text))
-
-
-def byte_offset(text: str, index: int) -> int:
-    """Convert a character position in ``text`` into pycrdt's UTF-8 byte position."""
-    return len(text[:index].encode("utf-8"))
-
-
-def edit(doc: pycrdt.Doc[pycrdt.Text], *, index: int, delete: int = 0, insert: str = "") -> bytes:
-    """Apply one edit at a character position of the doc's text and return its update."""
-    code = doc.get(TEXT_NAME, type=pycrdt.Text)
-    before = doc.get_state()
-    current = str(code)
-    index = max(0, min(index, len(current)))
-    delete = max(0, min(delete, len(current) - index))
-    start = byte_offset(current, index)
-    with doc.transaction():
-        if delete:
-            end = byte_offset(current, index + delete)
-            del code[start:end]
-        if insert:
-            code.insert(start, insert)
-    return bytes(doc.get_update(before))

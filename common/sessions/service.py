@@ -31,7 +31,7 @@ from common.catalogue import Language
 from common.clients import checked_id, firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import Collection, now, pages, transaction
+from common.firestore import Collection, Snapshot, now, pages, transaction
 from common.logs import get_logger
 from common.questions.models import Question, QuestionRef, QuestionSnapshot
 from common.sessions.crdt import Folded, fold, initial_state
@@ -40,9 +40,8 @@ from common.users import record_attempt
 from common.users.models import Attempt, PartnerRef
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import DocumentReference, DocumentSnapshot, Transaction
+    from google.cloud.firestore import Transaction
 
-    Snapshot = DocumentSnapshot[DocumentReference]
 
 __all__ = [
     "SESSIONS",

@@ -18,6 +18,7 @@ from common.auth import AuthUser, firebase_app
 from common.catalogue import DIFFICULTIES
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
+from common.firestore import now
 from common.logs import get_logger
 from common.models import Page
 from common.paging import decode_cursor, encode_cursor
@@ -43,10 +44,6 @@ __all__ = [
 _log = get_logger(__name__)
 _DELETE_BATCH = 200
 _UPDATE_ATTEMPTS = 5
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _user_ref(uid: str) -> DocumentReference:
@@ -91,7 +88,7 @@ def create_profile(*, user: AuthUser, data: ProfileCreate) -> Profile:
     from google.api_core import exceptions as google_exceptions
 
     client = firestore_client()
-    now = _now()
+    at = now()
     document: dict[str, Any] = {
         "username": data.username,
         "displayName": data.display_name or data.username,
@@ -101,8 +98,8 @@ def create_profile(*, user: AuthUser, data: ProfileCreate) -> Profile:
         "stats": Stats().model_dump(by_alias=True),
         "partnerUids": [],
         "attemptedQuestionIds": [],
-        "createdAt": now,
-        "updatedAt": now,
+        "createdAt": at,
+        "updatedAt": at,
     }
     batch = client.batch()
     batch.create(_username_ref(data.username), {"uid": user.uid})
@@ -150,7 +147,7 @@ def update_profile(*, uid: str, changes: ProfileUpdate) -> Profile:
             raise ApiError(ErrorCode.NOT_FOUND, "No profile yet: create one with POST /users")
         current = snapshot.to_dict() or {}
         update: dict[str, Any] = changes.model_dump(by_alias=True, exclude_unset=True)
-        update["updatedAt"] = _now()
+        update["updatedAt"] = now()
         old_name = str(current["username"])
         new_name = changes.username
         batch = client.batch()
@@ -309,7 +306,7 @@ def record_attempt(*, uid: str, attempt: Attempt) -> bool:
                 "stats": stats.model_dump(by_alias=True),
                 "partnerUids": partners,
                 "attemptedQuestionIds": seen,
-                "updatedAt": _now(),
+                "updatedAt": now(),
             },
         )
         return True

@@ -8,7 +8,8 @@ import pytest
 from common.errors import ApiError, ErrorCode, code_for_status
 from common.paging import decode_cursor, encode_cursor
 from common.registry import Endpoint
-from common.sessions.crdt import MAX_CODE_BYTES, edit, fold, initial_state
+from common.sessions.crdt import MAX_CODE_BYTES, fold, initial_state
+from devstack.client import edit
 
 
 def test_fold_sets_junk_and_oversized_updates_aside() -> None:
