@@ -1,0 +1,87 @@
+/** Hooks over the listeners of src/data/firestore.ts: each subscribes on mount, unsubscribes on unmount. */
+import { useEffect, useState } from 'react';
+import {
+  listenMatchRequest,
+  listenMessages,
+  listenPresence,
+  listenSession,
+  type ChatMessage,
+  type MatchRequestDoc,
+  type Presence,
+  type SessionDoc,
+} from '../data/firestore';
+import { useServices } from './app';
+
+export interface Live<T> {
+  /** `undefined` until the first snapshot. */
+  data: T | undefined;
+  error: Error | null;
+}
+
+export function useMatchRequest(uid: string): Live<MatchRequestDoc | null> {
+  const { db } = useServices();
+  const [state, setState] = useState<Live<MatchRequestDoc | null>>({ data: undefined, error: null });
+  useEffect(
+    () =>
+      listenMatchRequest(
+        db,
+        uid,
+        (data) => setState({ data, error: null }),
+        (error) => setState((prev) => ({ ...prev, error })),
+      ),
+    [db, uid],
+  );
+  return state;
+}
+
+export interface LiveSession extends Live<SessionDoc | null> {
+  fromCache: boolean;
+}
+
+export function useSessionDoc(sessionId: string): LiveSession {
+  const { db } = useServices();
+  const [state, setState] = useState<LiveSession>({ data: undefined, error: null, fromCache: false });
+  useEffect(
+    () =>
+      listenSession(
+        db,
+        sessionId,
+        (data, meta) => setState({ data, error: null, fromCache: meta.fromCache }),
+        (error) => setState((prev) => ({ ...prev, error })),
+      ),
+    [db, sessionId],
+  );
+  return state;
+}
+
+export function useMessages(sessionId: string): Live<ChatMessage[]> {
+  const { db } = useServices();
+  const [state, setState] = useState<Live<ChatMessage[]>>({ data: undefined, error: null });
+  useEffect(
+    () =>
+      listenMessages(
+        db,
+        sessionId,
+        (data) => setState({ data, error: null }),
+        (error) => setState((prev) => ({ ...prev, error })),
+      ),
+    [db, sessionId],
+  );
+  return state;
+}
+
+export function usePresence(sessionId: string): Live<Record<string, Presence>> {
+  const { db } = useServices();
+  const [state, setState] = useState<Live<Record<string, Presence>>>({ data: undefined, error: null });
+  useEffect(
+    () =>
+      listenPresence(
+        db,
+        sessionId,
+        (data) => setState({ data, error: null }),
+        (error) => setState((prev) => ({ ...prev, error })),
+      ),
+    [db, sessionId],
+  );
+  return state;
+}
