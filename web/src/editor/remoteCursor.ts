@@ -30,13 +30,12 @@ class CaretWidget extends WidgetType {
   }
 
   toDOM(): HTMLElement {
+    // The name is drawn by CSS (::after from data-name), so that it never becomes part of the
+    // editor's text content (copying, reading the code from the page).
     const caret = document.createElement('span');
     caret.className = 'cm-remote-caret';
     caret.setAttribute('aria-hidden', 'true');
-    const label = document.createElement('span');
-    label.className = 'cm-remote-caret-label';
-    label.textContent = this.name;
-    caret.appendChild(label);
+    caret.dataset.name = this.name;
     return caret;
   }
 
@@ -97,7 +96,8 @@ export const remoteCursorTheme = EditorView.baseTheme({
     marginLeft: '-1px',
     marginRight: '-1px',
   },
-  '.cm-remote-caret-label': {
+  '.cm-remote-caret::after': {
+    content: 'attr(data-name)',
     position: 'absolute',
     top: '-1.35em',
     left: '-2px',
