@@ -392,6 +392,25 @@ describe('session end', () => {
     expect(backend.writeAttempts).toBe(0);
   });
 
+  it('takes the refusal of a write in flight when the session ends quietly', async () => {
+    const backend = new FakeBackend('');
+    const alice = client(backend, 'alice');
+    alice.sync.start();
+    await settle();
+    backend.holdWrites = true;
+    alice.type('in flight');
+    await settle(BATCH_MS);
+    expect(backend.heldWrites).toBe(1);
+    backend.end();
+    await settle();
+    backend.releaseWrites();
+    await settle(60_000);
+    expect(backend.writeAttempts).toBe(1);
+    expect(backend.writes).toHaveLength(0);
+    expect(alice.errors).toEqual([]);
+    expect(alice.statuses).toEqual(['synced', 'ended']);
+  });
+
   it('stops sending once its own uid is in leftBy; the partner goes on', async () => {
     const backend = new FakeBackend('');
     const alice = client(backend, 'alice');

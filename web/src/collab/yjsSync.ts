@@ -349,7 +349,8 @@ export class YjsSync<At> {
       },
       (cause: unknown) => {
         this.writing = false;
-        if (this.destroyed) return;
+        // Once the session has ended, a refused write is expected, not news.
+        if (this.destroyed || this.ended) return;
         const error = toCollabError(cause);
         if (FATAL_WRITE_CODES.has(error.code)) {
           this.stopSending(error);
