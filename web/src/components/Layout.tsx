@@ -10,7 +10,7 @@ export function Layout({ children, wide = false }: { children: ReactNode; wide?:
   const online = useBrowserOnline();
   const username = profile.state === 'ready' ? profile.profile.username : user?.email;
   return (
-    <div className="app">
+    <div className={wide ? 'app app-wide' : 'app'}>
       <header className="topbar">
         <NavLink to="/" className="brand" aria-label="PeerPrep home">
           <span className="brand-mark" aria-hidden="true">
