@@ -86,8 +86,24 @@ def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None
             except queue.Empty:
                 continue
         addresses = json.loads(state_file.read_text())
-        assert set(addresses) == {"api", "firestore", "auth", "pubsub", "tasks", "projectId"}
+        assert set(addresses) == {"api", "web", "firestore", "auth", "pubsub", "tasks", "projectId"}
         assert requests.get(f"{addresses['api']}/health", timeout=10).status_code == 200
+        assert any(addresses["web"] in line for line in output if "local stack ready" in line)
+        config = requests.get(f"{addresses['web']}config.json", timeout=10).json()
+        assert config["apiBaseUrl"] == addresses["api"]
+        assert config["emulators"]["firestore"] == addresses["firestore"]
+        page = requests.get(f"{addresses['web']}match", timeout=10)
+        assert page.status_code == 200
+        assert '<div id="root">' in page.text
+        preflight = requests.options(
+            f"{addresses['api']}/match",
+            headers={
+                "Origin": addresses["web"].rstrip("/"),
+                "Access-Control-Request-Method": "POST",
+            },
+            timeout=10,
+        )
+        assert preflight.headers["Access-Control-Allow-Origin"] == addresses["web"].rstrip("/")
         printed = subprocess.run(
             [sys.executable, "-m", "devstack", "env"],
             cwd=ROOT,
@@ -100,7 +116,7 @@ def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None
         assert f"export PEERPREP_API={addresses['api']}" in printed
         assert f"export FIRESTORE_EMULATOR_HOST={addresses['firestore']}" in printed
         spawned = _descendants(process.pid)
-        assert len(spawned) >= 5  # four emulators and the gateway, at least
+        assert len(spawned) >= 6  # four emulators, the gateway and the web server, at least
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
