@@ -164,23 +164,31 @@ test('two people practise together from sign-up to history', async ({ browser })
   await expect(bob.page.getByTestId('chat-message').filter({ hasText: HINT_TEXT })).toBeVisible();
   await shoot('hint', alice, bob);
 
-  // Alice leaves: Bob sees it, and the session ends for both.
+  // Alice leaves: Bob sees it. Bob goes straight to his history, which already has the session
+  // (his page saved his attempt when Alice left); back on the session, it has ended.
   await alice.page.getByTestId('session-leave').click();
   await expect(alice.page.getByTestId('session-ended')).toBeVisible();
   await expect(bob.page.getByTestId('partner-status')).toContainText('left');
-  await expect(bob.page.getByTestId('session-ended')).toBeVisible();
-  await expect(bob.page.locator('[data-testid="editor"] .cm-content')).toHaveAttribute('contenteditable', 'false');
   await shoot('left', alice, bob);
+  await bob.page.getByTestId('nav-history').click();
+  await expect(bob.page.getByTestId('history-item').first()).toContainText(alice.username);
+  await bob.page.goBack();
+  await expect(bob.page.getByTestId('session-ended')).toBeVisible();
+  await expect(bob.page.getByTestId('partner-status')).toContainText(`${alice.username} left`);
+  await expect(bob.page.locator('[data-testid="editor"] .cm-content')).toHaveAttribute('contenteditable', 'false');
+  await expect.poll(() => editorText(bob.page)).toBe(converged);
+  await shoot('ended', bob);
 
-  // Both histories show the session, with the partner.
+  // Both histories show the session, with the partner and the question.
+  const title = (await alice.page.getByTestId('session-question-title').textContent()) ?? '';
   for (const [person, partner] of [
     [alice, bob],
     [bob, alice],
   ] as const) {
     await person.page.getByTestId('nav-history').click();
     const item = person.page.getByTestId('history-item').first();
-    await expect(item).toBeVisible();
     await expect(item).toContainText(partner.username);
+    await expect(item).toContainText(title);
   }
   await shoot('history', alice, bob);
 

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes } from 'react-router';
 import { call } from './api/client';
+import { pendingSettled } from './api/pending';
 import { RequireAdmin, RequireAuth, FullPageSpinner } from './components/guards';
 import { Layout } from './components/Layout';
 import { Notice } from './components/ui';
@@ -48,7 +49,9 @@ function Home() {
   const [target, setTarget] = useState<string | null>(null);
   useEffect(() => {
     let alive = true;
-    call(api.GET('/sessions/active')).then(
+    pendingSettled()
+      .then(() => call(api.GET('/sessions/active')))
+      .then(
       (session) => alive && setTarget(`/session/${session.id}`),
       () => alive && setTarget('/match'),
     );

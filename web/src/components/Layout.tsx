@@ -4,7 +4,16 @@ import { NavLink, useNavigate } from 'react-router';
 import { useAuth } from '../hooks/app';
 import { useBrowserOnline } from '../hooks/time';
 
-export function Layout({ children, wide = false }: { children: ReactNode; wide?: boolean }) {
+export function Layout({
+  children,
+  wide = false,
+  offlineBar = true,
+}: {
+  children: ReactNode;
+  wide?: boolean;
+  /** Pages that show their own connection state turn the general bar off. */
+  offlineBar?: boolean;
+}) {
   const { user, profile, isAdmin, signOut } = useAuth();
   const navigate = useNavigate();
   const online = useBrowserOnline();
@@ -51,7 +60,7 @@ export function Layout({ children, wide = false }: { children: ReactNode; wide?:
           </div>
         )}
       </header>
-      {!online && (
+      {!online && offlineBar && (
         <div className="offline-bar" role="alert">
           You are offline. Changes are kept and sent when the connection is back.
         </div>

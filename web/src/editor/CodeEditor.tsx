@@ -90,7 +90,6 @@ export function CodeEditor({ text, language, readOnly, remote, onSelection, hand
       view.current = null;
     };
     // The view is made once per shared text; the other props are applied below.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [text]);
 
   useEffect(() => {

@@ -62,7 +62,6 @@ export function AdminQuestionsPage() {
   useEffect(() => {
     void load(null);
     // Reload when the difficulty filter changes; the text filter applies on submit.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [difficulty]);
 
   const remove = async (question: QuestionSummary) => {

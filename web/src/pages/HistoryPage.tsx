@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { Link } from 'react-router';
 import { call, LANGUAGE_LABELS, type Attempt } from '../api/client';
 import { describeError } from '../api/errors';
+import { pendingSettled } from '../api/pending';
 import { Layout } from '../components/Layout';
 import { DifficultyBadge, Notice, PageTitle, Spinner } from '../components/ui';
 import { useServices } from '../hooks/app';
@@ -22,6 +23,7 @@ export function HistoryPage() {
       setLoading(true);
       setError(null);
       try {
+        await pendingSettled();
         const page = await call(
           api.GET('/users/me/attempts', { params: { query: { limit: PAGE, ...(after ? { cursor: after } : {}) } } }),
         );

@@ -13,6 +13,7 @@ import {
   type TopicSlug,
 } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
+import { pendingSettled } from '../api/pending';
 import { Layout } from '../components/Layout';
 import { Notice, PageTitle, Spinner } from '../components/ui';
 import { useAuth, useServices, useUser } from '../hooks/app';
@@ -51,11 +52,14 @@ export function MatchPage() {
       (error: unknown) => setCatalogueError(error),
     );
   };
-  useEffect(loadTopics, [api]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Load the topics once (loadTopics is also the retry button's action).
+  useEffect(loadTopics, [api]);
 
   useEffect(() => {
     let alive = true;
-    call(api.GET('/sessions/active')).then(
+    pendingSettled()
+      .then(() => call(api.GET('/sessions/active')))
+      .then(
       (session) => alive && setActive(session),
       () => alive && setActive(null),
     );
@@ -244,7 +248,11 @@ export function MatchPage() {
             )}
           </div>
         </form>
-        <section className="card match-status-card" aria-live="polite" aria-label="Match status">
+        <section
+          className={view ? 'card match-status-card has-status' : 'card match-status-card'}
+          aria-live="polite"
+          aria-label="Match status"
+        >
           {view ? (
             <div data-testid="match-status" className={`match-status tone-${view.tone}`}>
               <span className={`status-chip chip-${view.tone}`}>{view.status}</span>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { Link, Navigate, useParams } from 'react-router';
 import { call, LANGUAGE_LABELS, LANGUAGES, type SessionOut } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
+import { trackPending } from '../api/pending';
 import { CodeEditor, type EditorHandle } from '../editor/CodeEditor';
 import type { RemoteCursor } from '../editor/remoteCursor';
 import { Layout } from '../components/Layout';
@@ -137,7 +138,8 @@ function SessionRoom({ initial }: { initial: SessionOut }) {
     setLeaving(true);
     setLeaveError(null);
     try {
-      await call(api.POST('/sessions/{id}/leave', { params: { path: { id: sessionId } } }));
+      // Tracked: the history and the match page wait for it, even after this page is gone.
+      await trackPending(call(api.POST('/sessions/{id}/leave', { params: { path: { id: sessionId } } })));
     } catch (error) {
       setLeaveError(error);
     } finally {
@@ -170,7 +172,7 @@ function SessionRoom({ initial }: { initial: SessionOut }) {
   const question = initial.question;
 
   return (
-    <Layout wide>
+    <Layout wide offlineBar={false}>
       <div className="session">
         <div className="session-bar">
           <div className="session-bar-main">
