@@ -1,10 +1,11 @@
 /** Hooks over the listeners of src/data/firestore.ts: each subscribes on mount, unsubscribes on unmount. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import {
   listenMatchRequest,
   listenMessages,
   listenPresence,
   listenSession,
+  sendChatMessage,
   type ChatMessage,
   type MatchRequestDoc,
   type Presence,
@@ -84,4 +85,10 @@ export function usePresence(sessionId: string): Live<Record<string, Presence>> {
     [db, sessionId],
   );
   return state;
+}
+
+/** Post a chat message as `uid` (already trimmed and checked). */
+export function useSendChat(sessionId: string, uid: string): (text: string) => Promise<void> {
+  const { db } = useServices();
+  return useCallback((text: string) => sendChatMessage(db, sessionId, uid, text), [db, sessionId, uid]);
 }

@@ -12,11 +12,11 @@ import type { RemoteCursor } from '../editor/remoteCursor';
 import { Layout } from '../components/Layout';
 import { Markdown } from '../components/Markdown';
 import { DifficultyBadge, Notice, Spinner } from '../components/ui';
-import { sendChatMessage, type ChatMessage, type SessionDoc } from '../data/firestore';
+import type { ChatMessage, SessionDoc } from '../data/firestore';
 import { useAi } from '../hooks/ai';
 import { useServices, useUser } from '../hooks/app';
 import { useCollabDoc } from '../hooks/collab';
-import { useMessages, usePresence, useSessionDoc } from '../hooks/firestore';
+import { useMessages, usePresence, useSendChat, useSessionDoc } from '../hooks/firestore';
 import { useOwnPresence } from '../hooks/presence';
 import { useBrowserOnline, useNow } from '../hooks/time';
 import { aiFailure, AI_MODES } from '../logic/ai';
@@ -481,7 +481,7 @@ function ChatPanel({
   error: Error | null;
   disabled: boolean;
 }) {
-  const { db } = useServices();
+  const post = useSendChat(sessionId, uid);
   const [draft, setDraft] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -501,7 +501,7 @@ function ChatPanel({
     setProblem(null);
     setDraft('');
     try {
-      await sendChatMessage(db, sessionId, uid, checked.text);
+      await post(checked.text);
     } catch {
       setDraft(checked.text);
       setProblem('Your message was not sent (the session may have ended). Try again.');
