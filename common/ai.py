@@ -2,20 +2,25 @@
 
 One request, in order (each step answers its own error):
 
-1. the caller takes part in the session (404 unknown, 403 otherwise or once the session ended);
+1. the caller takes part in the session and is still in it (404 unknown, 403 otherwise, once
+   it left, or once the session ended);
 2. the assistant is configured: a Gemini API key, or Vertex AI (503 ``ai_unavailable``);
-3. the prompt is built from the session's question and its merged code, both capped and marked
-   as data between markers carrying a per-request nonce, so text inside them cannot pass for
-   instructions; hints are graded by the number of hints already posted in the session;
-4. the limits are checked and the call counted, in one Firestore transaction on
+3. the limits are read (429 ``rate_limited``) before anything expensive is done: counters
    ``aiUsage/{uid}_{yyyymmddhh}`` (calls per user per clock hour, UTC) and, for hints,
-   ``aiUsage/{uid}_{sessionId}_hints`` (hints per user per session) (429 ``rate_limited``).
-   A call is counted once it is about to be attempted: requests refused at steps 1-3 cost
-   nothing, while a call that then fails upstream still counts, since the provider may have
-   spent tokens on it. The hourly limit answers ``Retry-After`` (seconds until the hour ends);
-   the hint limit does not free with time, so it answers none;
-5. Gemini answers, whole (JSON) or streamed (server-sent events); the answer is posted into
-   ``sessions/{id}/messages`` as author ``ai`` so that both partners see it.
+   ``aiUsage/{uid}_{sessionId}_hints`` (hints per user per session). The hourly limit answers
+   ``Retry-After`` (seconds until the hour ends); the hint limit does not free with time, so it
+   answers none;
+4. the prompt is built from the session's question and its merged code, both capped and marked
+   as data between markers carrying a per-request nonce, so text inside them cannot pass for
+   instructions; hints are graded by the number of hints already posted in the session. One who
+   wrote code past the session's cap is told so (413);
+5. the call is counted, with optimistic concurrency on the same counters (a limit reached
+   meanwhile still answers 429). A call is counted once it is about to be attempted: requests
+   refused before cost nothing, while a call that then fails upstream still counts, since the
+   provider may have spent tokens on it;
+6. Gemini answers, whole (JSON) or streamed (server-sent events); the answer is posted into
+   ``sessions/{id}/messages`` as author ``ai`` so that both partners see it, unless the session
+   ended or the caller left meanwhile (409 ``session_ended``).
 
 Provider failures never reach the client as such::
 
@@ -50,9 +55,10 @@ from common.config import Settings, get_settings
 from common.errors import ApiError, ErrorCode, error_body
 from common.logs import bind_request, current_request_id, current_trace, get_logger
 from common.models import ApiInput, ApiModel
-from common.sessions import merged_state, participant_session
+from common.sessions import participant_session, require_in_session, session_code
 
 if TYPE_CHECKING:
+    from google.cloud.firestore import Transaction
     from google.genai import Client
     from google.genai import types as genai_types
 
@@ -489,28 +495,36 @@ def _previous_hints(session_id: str) -> list[str]:
 
 
 def _prepare(mode: Mode, *, uid: str, session_id: str, selection: str | None) -> _Job:
-    from common.collab import text_of
+    from common.collab import MAX_CODE_BYTES
 
     data = participant_session(session_id, uid)
-    if data.get("status") != "active":
-        raise ApiError(ErrorCode.PERMISSION_DENIED, "This session has ended")
+    require_in_session(data, uid)
     settings = get_settings()
     _require_configured(settings)
-    state, _ = merged_state(session_id, data)
+    _usage(mode, uid=uid, session_id=session_id, settings=settings, reserve=False)
+    code = session_code(session_id, data)
+    if code.too_large_for(uid):
+        raise ApiError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"Your edits would grow the code past {MAX_CODE_BYTES // 1024} KiB, the most a "
+            "session holds: the server kept the code without them. Shorten the code.",
+        )
     prompt = build_prompt(
         mode,
         question=dict(data.get("question") or {}),
         language=str(data.get("language") or ""),
-        code=text_of(state),
+        code=code.text,
         selection=selection,
         previous_hints=_previous_hints(session_id) if mode == "hint" else None,
     )
     return _Job(mode, uid, session_id, prompt, settings)
 
 
-def _refusal(job: _Job, *, used: int, hints_used: int | None, now: dt.datetime) -> ApiError | None:
-    per_hour = job.settings.ai_requests_per_hour
-    per_session = job.settings.ai_hints_per_session
+def _refusal(
+    settings: Settings, *, used: int, hints_used: int | None, now: dt.datetime
+) -> ApiError | None:
+    per_hour = settings.ai_requests_per_hour
+    per_session = settings.ai_hints_per_session
     if used >= per_hour:
         window_end = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
         retry_after = max(1, math.ceil((window_end - now).total_seconds()))
@@ -530,8 +544,8 @@ def _refusal(job: _Job, *, used: int, hints_used: int | None, now: dt.datetime) 
     return None
 
 
-def _reserve(job: _Job) -> None:
-    """Count this call against the caller's limits, or raise 429 if one is reached.
+def _usage(mode: Mode, *, uid: str, session_id: str, settings: Settings, reserve: bool) -> None:
+    """Raise 429 if a limit of the caller is reached; with ``reserve``, count this call too.
 
     Optimistic concurrency rather than a transaction: read the counters, then write both in
     one batch that holds only if neither changed meanwhile (``create`` for a new counter, an
@@ -545,29 +559,31 @@ def _reserve(job: _Job) -> None:
     for attempt in range(_RESERVE_ATTEMPTS):
         now = dt.datetime.now(dt.UTC)
         window = now.replace(minute=0, second=0, microsecond=0)
-        counters = [usage.document(f"{job.uid}_{window:%Y%m%d%H}")]
-        if job.mode == "hint":
-            counters.append(usage.document(f"{job.uid}_{job.session_id}_hints"))
+        counters = [usage.document(f"{uid}_{window:%Y%m%d%H}")]
+        if mode == "hint":
+            counters.append(usage.document(f"{uid}_{session_id}_hints"))
         snapshots = [counter.get() for counter in counters]
         counts = [int((snapshot.to_dict() or {}).get("count") or 0) for snapshot in snapshots]
         refused = _refusal(
-            job, used=counts[0], hints_used=counts[1] if len(counts) > 1 else None, now=now
+            settings, used=counts[0], hints_used=counts[1] if len(counts) > 1 else None, now=now
         )
         if refused is not None:
             _log.info(
                 "ai request refused by a limit",
                 extra={
                     "event": "ai_rate_limited",
-                    "uid": job.uid,
-                    "sessionId": job.session_id,
+                    "uid": uid,
+                    "sessionId": session_id,
                     "limit": refused.details[0]["type"],
                 },
             )
             raise refused
+        if not reserve:
+            return
         fields: list[dict[str, Any]] = [
             # expireAt: for a TTL policy on aiUsage; counters are worthless after a day or two.
-            {"uid": job.uid, "windowStart": window, "expireAt": window + dt.timedelta(days=2)},
-            {"uid": job.uid, "sessionId": job.session_id, "expireAt": now + dt.timedelta(days=2)},
+            {"uid": uid, "windowStart": window, "expireAt": window + dt.timedelta(days=2)},
+            {"uid": uid, "sessionId": session_id, "expireAt": now + dt.timedelta(days=2)},
         ]
         batch = client.batch()
         for counter, snapshot, count, base in zip(
@@ -592,26 +608,39 @@ def _reserve(job: _Job) -> None:
 
 
 def _post(job: _Job, text: str) -> str:
-    """Post the answer into the session's chat and return the message id (503 if it fails)."""
+    """Post the answer into the session's chat and return the message id.
+
+    409 if the session ended or the caller left while the answer was made; 503 if it fails.
+    """
     from google.cloud import firestore
 
-    reference = (
-        firestore_client()
-        .collection("sessions")
-        .document(job.session_id)
-        .collection("messages")
-        .document()
-    )
-    try:
-        reference.set(
+    client = firestore_client()
+    session = client.collection("sessions").document(job.session_id)
+    reference = session.collection("messages").document()
+
+    @firestore.transactional
+    def _write(transaction: Transaction) -> None:
+        current = session.get(transaction=transaction).to_dict() or {}
+        if current.get("status") != "active" or job.uid in (current.get("leftBy") or []):
+            raise ApiError(
+                ErrorCode.SESSION_ENDED,
+                "The session ended (or you left it) before the answer was ready",
+            )
+        transaction.create(
+            reference,
             {
                 "author": "ai",
                 "text": text,
                 "mode": job.mode,
                 "createdAt": firestore.SERVER_TIMESTAMP,
                 "requestedBy": job.uid,
-            }
+            },
         )
+
+    try:
+        _write(client.transaction(max_attempts=5))
+    except ApiError:
+        raise
     except Exception:
         _log.exception("posting the ai answer failed", extra={"sessionId": job.session_id})
         raise ApiError(ErrorCode.UNAVAILABLE, "The answer could not be saved; try again") from None
@@ -623,7 +652,7 @@ def _start(
 ) -> tuple[_Job, _CallLog, Client]:
     job = _prepare(mode, uid=uid, session_id=session_id, selection=selection)
     client = gemini_client(job.settings)
-    _reserve(job)
+    _usage(mode, uid=uid, session_id=session_id, settings=job.settings, reserve=True)
     call = _CallLog(
         mode=mode,
         model=job.settings.ai_model,

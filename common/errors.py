@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     USERNAME_TAKEN = "username_taken"
     ALREADY_WAITING = "already_waiting"
     IN_SESSION = "in_session"
+    SESSION_ENDED = "session_ended"
     NO_QUESTIONS = "no_questions"
     PROFILE_REQUIRED = "profile_required"
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -67,6 +68,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.USERNAME_TAKEN: 409,
     ErrorCode.ALREADY_WAITING: 409,
     ErrorCode.IN_SESSION: 409,
+    ErrorCode.SESSION_ENDED: 409,
     ErrorCode.NO_QUESTIONS: 409,
     ErrorCode.PROFILE_REQUIRED: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,

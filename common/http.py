@@ -105,6 +105,8 @@ class Call:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(ErrorCode.BAD_REQUEST, "The request body is not valid JSON") from None
+        except RecursionError:
+            raise ApiError(ErrorCode.BAD_REQUEST, "The request body is nested too deeply") from None
         return validate_model(model, data, code=ErrorCode.VALIDATION_ERROR)
 
     def query(self, model: type[M]) -> M:

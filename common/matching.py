@@ -56,6 +56,10 @@ _BUCKET_LIMIT = 100
 # A waiting request this long past its expiry lost its expiry callback: a new request replaces it.
 _ORPHAN_GRACE = dt.timedelta(seconds=60)
 _TRANSACTION_ATTEMPTS = 10
+_NO_QUESTION = (
+    "A partner was found, but the question bank has no question for this difficulty any more: "
+    "try another difficulty"
+)
 _log = get_logger(__name__)
 
 
@@ -172,13 +176,14 @@ def _out(data: dict[str, Any]) -> MatchRequestOut:
 # ---- the HTTP side ------------------------------------------------------------------------------
 
 
-def _in_active_session(transaction: Transaction, current: dict[str, Any]) -> bool:
+def _in_active_session(transaction: Transaction, uid: str, current: dict[str, Any]) -> bool:
+    """Tell whether the request's session is active and ``uid`` has not left it."""
     session_id = current.get("sessionId")
     if current.get("status") != "matched" or not session_id:
         return False
     session = firestore_client().collection("sessions").document(str(session_id))
-    snapshot = session.get(transaction=transaction)
-    return bool(snapshot.exists and snapshot.get("status") == "active")
+    data = session.get(transaction=transaction).to_dict() or {}
+    return data.get("status") == "active" and uid not in (data.get("leftBy") or [])
 
 
 def request_match(*, user: AuthUser, data: MatchIn) -> MatchRequestOut:
@@ -211,6 +216,8 @@ def request_match(*, user: AuthUser, data: MatchIn) -> MatchRequestOut:
         "sessionId": None,
         "partner": None,
         "endedAt": None,
+        "reason": None,
+        "reasonMessage": None,
     }
     reference = _requests().document(user.uid)
 
@@ -222,7 +229,7 @@ def request_match(*, user: AuthUser, data: MatchIn) -> MatchRequestOut:
             if current["expiresAt"] + _ORPHAN_GRACE > now:
                 raise ApiError(ErrorCode.ALREADY_WAITING, "You are already waiting for a match")
             _log.warning("replacing an orphaned match request", extra={"uid": user.uid})
-        if _in_active_session(transaction, current):
+        if _in_active_session(transaction, user.uid, current):
             raise ApiError(
                 ErrorCode.IN_SESSION,
                 "You are in an active session: leave it first",
@@ -352,6 +359,7 @@ class SweepResult:
 
     sessions: list[tuple[str, Waiting, Waiting]]
     timed_out: list[Waiting]
+    no_question: list[Waiting]
 
 
 def _session_document(
@@ -414,7 +422,7 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
         if paired:
             references = [client.collection("users").document(uid) for uid in paired]
             users = {s.id: s.to_dict() or {} for s in client.get_all(references) if s.exists}
-        result = SweepResult(sessions=[], timed_out=[])
+        result = SweepResult(sessions=[], timed_out=[], no_question=[])
         for a, b in pairs:
             avoid = set(users.get(a.uid, {}).get("attemptedQuestionIds") or ()) | set(
                 users.get(b.uid, {}).get("attemptedQuestionIds") or ()
@@ -425,7 +433,18 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
                 if question is not None:
                     break
             if question is None:
-                _log.error("no question for a matched couple", extra={"difficulty": a.difficulty})
+                # No question can ever be found for them: waiting longer would not help.
+                for request in (a, b):
+                    transaction.update(
+                        _requests().document(request.uid),
+                        {
+                            "status": "timed_out",
+                            "endedAt": now,
+                            "reason": "no_question",
+                            "reasonMessage": _NO_QUESTION,
+                        },
+                    )
+                result.no_question.extend((a, b))
                 continue
             session_ref = client.collection("sessions").document()
             transaction.create(session_ref, _session_document(a, b, question, users, now))
@@ -448,7 +467,13 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
         for request in waiting:
             if request.uid not in paired and request.expires_at <= now:
                 transaction.update(
-                    _requests().document(request.uid), {"status": "timed_out", "endedAt": now}
+                    _requests().document(request.uid),
+                    {
+                        "status": "timed_out",
+                        "endedAt": now,
+                        "reason": "no_partner",
+                        "reasonMessage": "Nobody compatible asked for a match in time",
+                    },
                 )
                 result.timed_out.append(request)
         return result
@@ -476,6 +501,19 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
                 "uid": request.uid,
                 "matchRequestId": request.request_id,
                 "waitS": _wait_s(request.created_at, now),
+                "reason": "no_partner",
+            },
+        )
+    for request in result.no_question:
+        _log.error(
+            "no question for a matched couple",
+            extra={
+                "event": "match_timed_out",
+                "uid": request.uid,
+                "matchRequestId": request.request_id,
+                "difficulty": request.difficulty,
+                "waitS": _wait_s(request.created_at, now),
+                "reason": "no_question",
             },
         )
     return result

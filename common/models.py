@@ -174,7 +174,10 @@ Username = Annotated[
     StringConstraints(min_length=3, max_length=20, pattern=r"^[A-Za-z0-9_]+$"),
     AfterValidator(_check_username),
 ]
-DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+# A name shown to others: printable text, no control characters (NUL, newlines, escapes).
+DisplayName = Annotated[
+    str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 Proficiency = Literal["beginner", "intermediate", "advanced"]
 PageLimit = Annotated[int, Field(ge=1, le=50)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -422,6 +425,9 @@ class MatchRequestOut(ApiModel):
     session_id: str | None = None
     partner: PartnerRef | None = None
     ended_at: AwareDatetime | None = None
+    # Why a request ended without a match: ``no_partner`` or ``no_question``, and in words.
+    reason: Literal["no_partner", "no_question"] | None = None
+    reason_message: str | None = None
 
 
 class MatchTimeoutIn(ApiInput):

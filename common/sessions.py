@@ -9,9 +9,15 @@ A client joins by reading the session, then the updates with ``createdAt >= snap
 the session again: if ``snapshotVersion`` moved meanwhile, a compaction ran and it starts over.
 Applying an update twice is harmless in Yjs.
 
+Nothing a client writes breaks a session: the server decodes each update on its own and sets
+aside (logs and skips) one it cannot use, undecodable or growing the code past
+``collab.MAX_CODE_BYTES``; everything else carries on without it. A participant in ``leftBy`` is
+out of the session: ``require_in_session`` refuses it, as the rules refuse its writes.
+
 Compaction (the y-redis pattern): merge the snapshot with the updates older than a grace period,
 write the new snapshot if no other compaction won meanwhile, then delete exactly the updates it
-read. An update written while it runs is not among them, so it is never lost.
+merged. An update written while it runs is not among them, so it is never lost; one it set aside
+stays in the log. The newest update it folds counts as the session's activity.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from common.clients import checked_id, firestore_client
+from common.collab import Folded, fold
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
@@ -34,17 +41,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Compaction",
+    "SessionCode",
+    "SetAsideUpdate",
     "active_session",
     "compact_session",
     "end_session",
     "get_session",
     "leave_session",
-    "merged_state",
     "participant_session",
+    "require_in_session",
+    "session_code",
 ]
 
 _log = get_logger(__name__)
-_COMPACT_BATCH = 400
+_COMPACT_BATCH = 500
 _DELETE_BATCH = 400
 _TRANSACTION_ATTEMPTS = 10
 
@@ -68,17 +78,83 @@ def participant_session(session_id: str, uid: str) -> dict[str, Any]:
     return data
 
 
-def merged_state(session_id: str, data: dict[str, Any]) -> tuple[bytes, int]:
-    """Return the session's state (snapshot merged with every update) and the update count."""
-    from common.collab import merge
+def require_in_session(data: dict[str, Any], uid: str) -> None:
+    """Refuse (403) a participant who left the session, or anyone once it has ended."""
+    if uid in (data.get("leftBy") or []):
+        raise ApiError(ErrorCode.PERMISSION_DENIED, "You have left this session")
+    if data.get("status") != "active":
+        raise ApiError(ErrorCode.PERMISSION_DENIED, "This session has ended")
 
-    updates = _session_ref(session_id).collection("updates").order_by("createdAt").stream()
-    parts = [bytes(data.get("snapshot") or b"")]
-    count = 0
+
+@dataclass(frozen=True)
+class SetAsideUpdate:
+    """An update of the log the server could not use."""
+
+    update_id: str
+    author: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SessionCode:
+    """A session's document as the server reads it: state, text, and what it set aside."""
+
+    state: bytes
+    text: str
+    updates: int  # usable updates in the log (compaction folds them)
+    set_aside: tuple[SetAsideUpdate, ...]
+
+    def too_large_for(self, uid: str) -> bool:
+        """Tell whether ``uid`` wrote an update that would have grown the code past the cap."""
+        return any(item.reason == "too_large" and item.author == uid for item in self.set_aside)
+
+
+def _update_bytes(update: Snapshot) -> bytes | None:
+    value = (update.to_dict() or {}).get("update")
+    return bytes(value) if isinstance(value, bytes) else None
+
+
+def _fold_log(
+    session_id: str, snapshot: bytes, updates: list[Snapshot]
+) -> tuple[Folded, list[Snapshot], tuple[SetAsideUpdate, ...]]:
+    """Fold the snapshot and the updates; return the result, the updates used, those set aside."""
+    parts: list[bytes] = [snapshot]
+    readable: list[Snapshot] = []
+    aside: list[SetAsideUpdate] = []
     for update in updates:
-        parts.append(bytes(update.get("update")))
-        count += 1
-    return merge(parts), count
+        data = _update_bytes(update)
+        if data is None:
+            aside.append(SetAsideUpdate(update.id, str(update.get("author")), "undecodable"))
+        else:
+            parts.append(data)
+            readable.append(update)
+    folded = fold(parts)
+    for item in folded.set_aside:
+        if item.index == 0:
+            _log.error("the session's snapshot is unreadable", extra={"sessionId": session_id})
+            continue
+        update = readable[item.index - 1]
+        aside.append(SetAsideUpdate(update.id, str(update.get("author")), item.reason))
+    for refused in aside:
+        _log.warning(
+            "session update set aside",
+            extra={
+                "event": "session_update_set_aside",
+                "sessionId": session_id,
+                "updateId": refused.update_id,
+                "author": refused.author,
+                "reason": refused.reason,
+            },
+        )
+    used = [readable[index - 1] for index in folded.used if index > 0]
+    return folded, used, tuple(aside)
+
+
+def session_code(session_id: str, data: dict[str, Any]) -> SessionCode:
+    """Return the session's code: the snapshot merged with every usable update."""
+    updates = list(_session_ref(session_id).collection("updates").order_by("createdAt").stream())
+    folded, used, aside = _fold_log(session_id, bytes(data.get("snapshot") or b""), updates)
+    return SessionCode(state=folded.state, text=folded.text, updates=len(used), set_aside=aside)
 
 
 def _out(session_id: str, data: dict[str, Any], code: str) -> SessionOut:
@@ -87,16 +163,14 @@ def _out(session_id: str, data: dict[str, Any], code: str) -> SessionOut:
 
 
 def _code_and_maybe_compact(session_id: str, data: dict[str, Any]) -> str:
-    from common.collab import text_of
-
-    state, count = merged_state(session_id, data)
-    if count > get_settings().compaction_threshold:
+    code = session_code(session_id, data)
+    if code.updates > get_settings().compaction_threshold:
         try:
             compact_session(session_id)
         except Exception:
             # Compaction only saves space; reading must not fail because of it.
             _log.exception("compaction failed", extra={"sessionId": session_id})
-    return text_of(state)
+    return code.text
 
 
 def get_session(*, session_id: str, uid: str) -> SessionOut:
@@ -138,10 +212,7 @@ def _attempt(session_id: str, data: dict[str, Any], uid: str, code: str) -> Atte
 
 def _record_attempts(session_id: str, data: dict[str, Any], uids: list[str]) -> str:
     """Record the attempts of ``uids`` with the session's current code, and return the code."""
-    from common.collab import text_of
-
-    state, _ = merged_state(session_id, data)
-    code = text_of(state)
+    code = session_code(session_id, data).text
     for uid in uids:
         record_attempt(uid=uid, attempt=_attempt(session_id, data, uid, code))
     return code
@@ -247,12 +318,11 @@ class Compaction:
 def compact_session(session_id: str, *, grace_s: float | None = None) -> Compaction:
     """Fold the updates older than the grace period into the snapshot, then delete exactly those.
 
-    If another compaction wrote a snapshot meanwhile, this one writes and deletes nothing.
+    Updates it sets aside stay in the log. If another compaction wrote a snapshot meanwhile,
+    this one writes and deletes nothing.
     """
     from google.cloud import firestore
     from google.cloud.firestore_v1.base_query import FieldFilter
-
-    from common.collab import merge
 
     grace = get_settings().compaction_grace_s if grace_s is None else grace_s
     client = firestore_client()
@@ -270,27 +340,34 @@ def compact_session(session_id: str, *, grace_s: float | None = None) -> Compact
         .limit(_COMPACT_BATCH)
         .stream()
     )
-    if not read:
+    folded, used, _ = _fold_log(session_id, bytes(data.get("snapshot") or b""), read)
+    if not used:
         return Compaction(merged=0, deleted=0, version=version)
-    state = merge([bytes(data.get("snapshot") or b""), *(bytes(u.get("update")) for u in read)])
-    snapshot_at = max(u.get("createdAt") for u in read)
+    snapshot_at = max(update.get("createdAt") for update in read)
 
     @firestore.transactional
     def _write(transaction: Transaction) -> bool:
         current = reference.get(transaction=transaction)
         if int(current.get("snapshotVersion") or 0) != version:
             return False
+        # The log it deletes was the session's activity: keep its time for the idle sweeper.
+        active_at = max(current.get("lastActivityAt") or snapshot_at, snapshot_at)
         transaction.update(
             reference,
-            {"snapshot": state, "snapshotAt": snapshot_at, "snapshotVersion": version + 1},
+            {
+                "snapshot": folded.state,
+                "snapshotAt": snapshot_at,
+                "snapshotVersion": version + 1,
+                "lastActivityAt": active_at,
+            },
         )
         return True
 
     if not _write(client.transaction(max_attempts=_TRANSACTION_ATTEMPTS)):
         return Compaction(merged=0, deleted=0, version=version)
-    for start in range(0, len(read), _DELETE_BATCH):
+    for start in range(0, len(used), _DELETE_BATCH):
         batch = client.batch()
-        for update in read[start : start + _DELETE_BATCH]:
+        for update in used[start : start + _DELETE_BATCH]:
             batch.delete(update.reference)
         batch.commit()
     _log.info(
@@ -298,8 +375,9 @@ def compact_session(session_id: str, *, grace_s: float | None = None) -> Compact
         extra={
             "event": "session_compacted",
             "sessionId": session_id,
-            "updates": len(read),
-            "snapshotBytes": len(state),
+            "updates": len(used),
+            "setAside": len(read) - len(used),
+            "snapshotBytes": len(folded.state),
         },
     )
-    return Compaction(merged=len(read), deleted=len(read), version=version + 1)
+    return Compaction(merged=len(used), deleted=len(used), version=version + 1)

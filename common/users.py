@@ -292,7 +292,11 @@ def record_attempt(*, uid: str, attempt: Attempt) -> bool:
 
 
 def set_admin_role(*, uid: str, admin: bool) -> None:
-    """Set or clear the ``admin`` custom claim, keeping the user's other claims."""
+    """Set or clear the ``admin`` custom claim, keeping the user's other claims.
+
+    Clearing it also revokes the user's refresh tokens: an ID token minted before still carries
+    ``admin: true`` for up to an hour, and only revocation makes the API refuse it at once.
+    """
     from firebase_admin import auth as firebase_auth
 
     app = firebase_app()
@@ -306,6 +310,8 @@ def set_admin_role(*, uid: str, admin: bool) -> None:
     else:
         claims.pop("admin", None)
     firebase_auth.set_custom_user_claims(uid, claims or None, app=app)
+    if not admin and user.custom_claims and user.custom_claims.get("admin"):
+        firebase_auth.revoke_refresh_tokens(uid, app=app)
     _log.info(
         "admin role changed", extra={"event": "admin_role_changed", "uid": uid, "admin": admin}
     )

@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from types import FrameType
@@ -41,15 +41,28 @@ def print_env() -> int:
     return 0
 
 
+class _Stopped(BaseException):
+    """A signal asked the stack to stop (raised in the main thread, wherever it is)."""
+
+
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    raise _Stopped(signum)
+
+
+def _die_with_parent() -> None:
+    """Get SIGTERM when the parent (``make``) dies, even by SIGKILL (Linux only)."""
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took effect
+        raise _Stopped(signal.SIGTERM)
+
+
 def main() -> int:
     """Start everything, print the addresses and the ready line, stop on a signal."""
     if sys.argv[1:] == ["env"]:
         return print_env()
-    stop = threading.Event()
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     started = time.monotonic()
@@ -57,6 +70,7 @@ def main() -> int:
     stack.log_dir.mkdir(parents=True, exist_ok=True)
     print(f"starting the local stack (logs in {stack.log_dir}) ...", flush=True)
     try:
+        _die_with_parent()
         # The web client builds (only when its sources changed) while the emulators start.
         web_build = WebBuild.start()
         stack.start()
@@ -73,16 +87,21 @@ def main() -> int:
             f"{stack.api_url}, web client {stack.web_url} (Ctrl-C to stop)",
             flush=True,
         )
-        while not stop.wait(1.0):
+        while True:
+            time.sleep(1.0)
             for name, service in stack.services.items():
                 if not service.alive():
                     print(f"{name} exited unexpectedly:\n{service.log_tail()}", flush=True)
                     return 1
+    except _Stopped:
         return 0
     except StackError as exc:
         print(f"the local stack failed to start: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
+        # A second Ctrl-C must not interrupt the stop itself.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping the local stack ...", flush=True)
         stack.stop()
         with contextlib.suppress(FileNotFoundError):

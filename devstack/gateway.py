@@ -92,9 +92,11 @@ class Gateway:
         except MethodNotAllowed as exc:
             allowed = sorted(set(exc.valid_methods or []) | {"OPTIONS"})
             if method == "OPTIONS":
-                # A preflight goes to the function that serves the method it asks about.
+                # A preflight goes to the function that serves the method it asks about; a plain
+                # OPTIONS to the first function of the path, which answers with ``Allow``.
+                served = sorted(set(exc.valid_methods or []) - {"OPTIONS", "HEAD"})
                 wanted = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "").upper()
-                target = wanted if wanted in allowed else allowed[0]
+                target = wanted if wanted in served else served[0]
                 name, _ = adapter.match(path, method=target)
             else:
                 err = ApiError(

@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import requests
+
+from devstack.groups import stop_groups
 
 if TYPE_CHECKING:
     from devstack.web import WebBuild
@@ -68,6 +69,8 @@ class Service:
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    # Called with the group id once the group is stopped (the stack's watchdog lets it go).
+    on_stop: Callable[[int], None] | None = None
 
     def alive(self) -> bool:
         """Tell whether the group's leader still runs."""
@@ -81,46 +84,13 @@ class Service:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self, grace_s: float = 8.0) -> None:
+    def stop(self, grace_s: float = 5.0) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after the grace period."""
-        pgid = self.process.pid
-        for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + wait_s
-            while time.monotonic() < deadline:
-                self.process.poll()
-                if not _group_alive(pgid):
-                    break
-                time.sleep(0.05)
-            else:
-                continue
-            break
+        stop_groups([self.process.pid], grace_s=grace_s, reap=[self.process])
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=1)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie leader keeps the group id alive until reaped; look for live members.
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()
-        if len(fields) > 2 and fields[0] != "Z" and int(fields[2]) == pgid:
-            return True
-    return False
+        if self.on_stop is not None:
+            self.on_stop(self.process.pid)
 
 
 @dataclass
@@ -140,6 +110,8 @@ class LocalStack:
     tasks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # Deliver one bucket's match messages one after the other (benchmarks turn it off to compare).
     ordered_delivery: bool = True
+    # Stops every group if this process dies without stopping them (see devstack/watchdog.py).
+    _watchdog: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     # ---- addresses -------------------------------------------------------------------------
 
@@ -304,10 +276,23 @@ class LocalStack:
         self.wait_http(name, f"http://{HOST}:{port}/config.json")
         return service
 
-    def stop(self) -> None:
-        """Stop every process group, the gateway first."""
-        for name in reversed(list(self.services)):
-            self.services.pop(name).stop()
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Stop every process group at once: SIGTERM, then SIGKILL after ``grace_s``."""
+        services = list(self.services.values())
+        self.services.clear()
+        stop_groups(
+            [service.process.pid for service in services],
+            grace_s=grace_s,
+            reap=[service.process for service in services],
+        )
+        for service in services:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                service.process.wait(timeout=1)
+            self._release(service.process.pid)
+        self._close_watchdog()
+
+    def _release(self, pgid: int) -> None:
+        self._tell_watchdog("release", pgid)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[LocalStack]:
@@ -346,9 +331,36 @@ class LocalStack:
                 cwd=cwd or self.log_dir,
                 start_new_session=True,
             )
-        service = Service(name, process, log_path)
+        service = Service(name, process, log_path, on_stop=self._release)
         self.services[name] = service
+        self._tell_watchdog("guard", process.pid)
         return service
+
+    def _tell_watchdog(self, action: str, pgid: int) -> None:
+        if self._watchdog is None or self._watchdog.poll() is not None:
+            if action == "release":
+                return
+            self._watchdog = subprocess.Popen(
+                [sys.executable, "-m", "devstack.watchdog"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+        assert self._watchdog.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._watchdog.stdin.write(f"{action} {pgid}\n".encode())
+            self._watchdog.stdin.flush()
+
+    def _close_watchdog(self) -> None:
+        watchdog, self._watchdog = self._watchdog, None
+        if watchdog is None:
+            return
+        with contextlib.suppress(BrokenPipeError):
+            if watchdog.stdin is not None:
+                watchdog.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            watchdog.wait(timeout=5)
 
     def wait_http(self, name: str, url: str, timeout_s: float = 90.0) -> None:
         """Wait until ``url`` answers (any status below 500), or fail with the service's log."""

@@ -1,14 +1,18 @@
 """Cloud Run job, run on a schedule: the backstop for what no event or callback finished.
 
     python -m jobs.sweeper [--idle-minutes 30] [--orphan-grace-s 60] [--compact-over 200]
+                           [--page-size 200]
 
-- ends sessions idle for longer than the idle limit (no update, message or leave), recording
-  the attempts of those still in them;
+- ends sessions idle for longer than the idle limit (no update, message, leave or compaction),
+  recording the attempts of those still in them;
 - ends waiting match requests whose expiry callback never came, by sweeping their bucket (a
   compatible partner still gets paired, the rest time out);
 - compacts the update logs of active sessions (and of sessions ended in the last day) that are
   longer than the threshold, or have anything left once ended.
-Logs a line per thing done and a summary.
+
+Every part pages through all its documents (ordered, with a cursor), and each session's or
+bucket's work is isolated: one that fails is logged and the run goes on. Logs a line per thing
+done and a summary.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import argparse
 import datetime as dt
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from common.clients import firestore_client
@@ -28,7 +34,32 @@ from common.sessions import compact_session, end_session
 __all__ = ["main", "sweep"]
 
 _log = get_logger("jobs.sweeper")
-_PAGE = 200
+
+
+def _pages(query: Any, *, order_by: str, page_size: int) -> Iterator[Any]:
+    """Yield every document of ``query`` ordered by ``order_by``, a page at a time."""
+    ordered = query.order_by(order_by).order_by("__name__")
+    last = None
+    while True:
+        page = ordered.start_after(last) if last is not None else ordered
+        documents = list(page.limit(page_size).stream())
+        yield from documents
+        if len(documents) < page_size:
+            return
+        last = documents[-1]
+
+
+def _isolated(
+    kind: str, key: dict[str, Any], totals: Counter[str], work: Callable[[], None]
+) -> None:
+    """Run one item's work; a failure is logged and counted, and the run goes on."""
+    try:
+        work()
+    except Exception:
+        totals[f"{kind}_failed"] += 1
+        _log.exception(
+            f"sweeping one {kind} failed", extra={"event": f"sweeper_{kind}_failed", **key}
+        )
 
 
 def _latest(collection: Any) -> dt.datetime | None:
@@ -40,7 +71,9 @@ def _latest(collection: Any) -> dt.datetime | None:
     return newest[0].get("createdAt") if newest else None
 
 
-def end_idle_sessions(*, now: dt.datetime, idle: dt.timedelta, totals: Counter[str]) -> None:
+def end_idle_sessions(
+    *, now: dt.datetime, idle: dt.timedelta, page_size: int, totals: Counter[str]
+) -> None:
     """End sessions with no activity since ``now - idle``."""
     from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -50,9 +83,9 @@ def end_idle_sessions(*, now: dt.datetime, idle: dt.timedelta, totals: Counter[s
         .collection("sessions")
         .where(filter=FieldFilter("status", "==", "active"))
         .where(filter=FieldFilter("lastActivityAt", "<", cutoff))
-        .limit(_PAGE)
     )
-    for snapshot in query.stream():
+
+    def end_if_idle(snapshot: Any) -> None:
         stamps = [snapshot.get("lastActivityAt")]
         stamps += [_latest(snapshot.reference.collection(name)) for name in ("updates", "messages")]
         latest = max(stamp for stamp in stamps if stamp is not None)
@@ -60,7 +93,7 @@ def end_idle_sessions(*, now: dt.datetime, idle: dt.timedelta, totals: Counter[s
             # Clients wrote directly to Firestore: the session is alive, remember when.
             snapshot.reference.update({"lastActivityAt": latest})
             totals["sessions_still_active"] += 1
-            continue
+            return
         if end_session(session_id=snapshot.id, reason="idle"):
             totals["sessions_ended"] += 1
             _log.info(
@@ -68,8 +101,13 @@ def end_idle_sessions(*, now: dt.datetime, idle: dt.timedelta, totals: Counter[s
                 extra={"event": "sweeper_session_ended", "sessionId": snapshot.id},
             )
 
+    for snapshot in _pages(query, order_by="lastActivityAt", page_size=page_size):
+        _isolated("session", {"sessionId": snapshot.id}, totals, partial(end_if_idle, snapshot))
 
-def end_orphaned_requests(*, now: dt.datetime, grace: dt.timedelta, totals: Counter[str]) -> None:
+
+def end_orphaned_requests(
+    *, now: dt.datetime, grace: dt.timedelta, page_size: int, totals: Counter[str]
+) -> None:
     """Sweep the buckets of waiting requests whose expiry is long past."""
     from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -78,12 +116,15 @@ def end_orphaned_requests(*, now: dt.datetime, grace: dt.timedelta, totals: Coun
         .collection("matchRequests")
         .where(filter=FieldFilter("status", "==", "waiting"))
         .where(filter=FieldFilter("expiresAt", "<", now - grace))
-        .limit(_PAGE)
     )
-    buckets = {(s.get("difficulty"), s.get("language")) for s in query.stream()}
-    for difficulty, language in sorted(buckets):
+    buckets = {
+        (s.get("difficulty"), s.get("language"))
+        for s in _pages(query, order_by="expiresAt", page_size=page_size)
+    }
+
+    def sweep_one(difficulty: str, language: str) -> None:
         result = sweep_bucket(difficulty=difficulty, language=language)
-        totals["requests_timed_out"] += len(result.timed_out)
+        totals["requests_timed_out"] += len(result.timed_out) + len(result.no_question)
         totals["sessions_created"] += len(result.sessions)
         _log.info(
             "swept an orphaned bucket",
@@ -92,38 +133,65 @@ def end_orphaned_requests(*, now: dt.datetime, grace: dt.timedelta, totals: Coun
                 "difficulty": difficulty,
                 "language": language,
                 "timedOut": len(result.timed_out),
+                "noQuestion": len(result.no_question),
                 "paired": len(result.sessions),
             },
         )
 
+    for difficulty, language in sorted(buckets):
+        _isolated(
+            "bucket",
+            {"difficulty": difficulty, "language": language},
+            totals,
+            partial(sweep_one, difficulty, language),
+        )
 
-def compact_long_logs(*, now: dt.datetime, threshold: int, totals: Counter[str]) -> None:
+
+def compact_long_logs(
+    *, now: dt.datetime, threshold: int, page_size: int, totals: Counter[str]
+) -> None:
     """Compact active sessions with long update logs, and ended ones with anything left."""
     from google.cloud.firestore_v1.base_query import FieldFilter
 
     sessions = firestore_client().collection("sessions")
-    active = sessions.where(filter=FieldFilter("status", "==", "active")).limit(_PAGE).stream()
-    recently_ended = (
-        sessions.where(filter=FieldFilter("status", "==", "ended"))
-        .where(filter=FieldFilter("endedAt", ">=", now - dt.timedelta(days=1)))
-        .limit(_PAGE)
-        .stream()
+    active = sessions.where(filter=FieldFilter("status", "==", "active"))
+    recently_ended = sessions.where(filter=FieldFilter("status", "==", "ended")).where(
+        filter=FieldFilter("endedAt", ">=", now - dt.timedelta(days=1))
     )
-    for snapshot, limit in [*((s, threshold) for s in active), *((s, 0) for s in recently_ended)]:
+
+    def compact_if_long(snapshot: Any, limit: int) -> None:
         count = snapshot.reference.collection("updates").count().get()[0][0].value
         if count > limit:
             result = compact_session(snapshot.id)
             totals["updates_compacted"] += result.merged
             totals["sessions_compacted"] += 1 if result.merged else 0
 
+    for query, order_by, limit in (
+        (active, "lastActivityAt", threshold),
+        (recently_ended, "endedAt", 0),
+    ):
+        for snapshot in _pages(query, order_by=order_by, page_size=page_size):
+            _isolated(
+                "session",
+                {"sessionId": snapshot.id},
+                totals,
+                partial(compact_if_long, snapshot, limit),
+            )
 
-def sweep(*, idle_minutes: float, orphan_grace_s: float, compact_over: int) -> Counter[str]:
+
+def sweep(
+    *, idle_minutes: float, orphan_grace_s: float, compact_over: int, page_size: int = 200
+) -> Counter[str]:
     """Run every part once and return the counts of what was done."""
     now = dt.datetime.now(dt.UTC)
     totals: Counter[str] = Counter()
-    end_idle_sessions(now=now, idle=dt.timedelta(minutes=idle_minutes), totals=totals)
-    end_orphaned_requests(now=now, grace=dt.timedelta(seconds=orphan_grace_s), totals=totals)
-    compact_long_logs(now=now, threshold=compact_over, totals=totals)
+    end_idle_sessions(
+        now=now, idle=dt.timedelta(minutes=idle_minutes), page_size=page_size, totals=totals
+    )
+    end_orphaned_requests(
+        now=now, grace=dt.timedelta(seconds=orphan_grace_s), page_size=page_size, totals=totals
+    )
+    compact_long_logs(now=now, threshold=compact_over, page_size=page_size, totals=totals)
     return totals
 
 
@@ -136,12 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle-minutes", type=float, default=settings.session_idle_minutes)
     parser.add_argument("--orphan-grace-s", type=float, default=60.0)
     parser.add_argument("--compact-over", type=int, default=settings.compaction_threshold)
+    parser.add_argument("--page-size", type=int, default=200, help="documents read per query")
     args = parser.parse_args(argv)
     configure_logging(project_id=settings.project_id, level=settings.log_level)
     totals = sweep(
         idle_minutes=args.idle_minutes,
         orphan_grace_s=args.orphan_grace_s,
         compact_over=args.compact_over,
+        page_size=max(1, args.page_size),
     )
     _log.info(
         "sweep done: %d idle sessions ended, %d orphaned requests timed out, %d sessions compacted",

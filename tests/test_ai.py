@@ -434,3 +434,89 @@ def test_without_ai_settings_the_assistant_is_unavailable(api: Api, auth: AuthEm
         assert "GOOGLE_GENAI_USE_VERTEXAI" in body["error"]["message"]
     assert events == []
     assert usage_doc(one.uid, hour_suffix()) == {}
+
+
+# ---- the session lifecycle ---------------------------------------------------------------------
+
+
+def test_who_left_the_session_cannot_ask(
+    ai_api: Api, auth: AuthEmulator, fake_gemini: FakeGemini
+) -> None:
+    one, two, session_id, marker = make_session(auth)
+    assert ai_api.post(f"/sessions/{session_id}/leave", user=one).status_code == 200
+    body = assert_error(ask(ai_api, "hint", one, session_id), 403, "permission_denied")
+    assert "left" in body["error"]["message"]
+    assert fake_gemini.requests_with(marker) == []
+    assert ask(ai_api, "hint", two, session_id).status_code == 200
+
+
+def test_a_junk_update_does_not_stop_the_assistant(
+    ai_api: Api, auth: AuthEmulator, stack: LocalStack, fake_gemini: FakeGemini
+) -> None:
+    one, two, session_id, marker = make_session(auth)
+    junk = b"\xff\x13not a yjs update\x00"
+    assert (
+        FirestoreRest(stack, one.token)
+        .add(f"sessions/{session_id}/updates", {"author": one.uid, "update": junk})
+        .ok
+    )
+    for user in (one, two):
+        response = ask(ai_api, "review", user, session_id)
+        assert response.status_code == 200, response.text
+    assert all(marker in record.prompt for record in fake_gemini.requests_with(marker))
+
+
+def _oversized(stack: LocalStack, writer: EmulatorUser, session_id: str) -> None:
+    """Write updates (each under the rules' 64 KiB) until the code would pass 256 KiB."""
+    import pycrdt
+
+    from common.collab import MAX_CODE_BYTES, edit
+
+    state = firestore_client().collection("sessions").document(session_id).get().get("snapshot")
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    doc.apply_update(bytes(state))
+    rest = FirestoreRest(stack, writer.token)
+    chunk = "y" * 60_000 + "\n"
+    for _ in range(MAX_CODE_BYTES // len(chunk) + 1):
+        update = edit(doc, index=0, insert=chunk)
+        assert rest.add(
+            f"sessions/{session_id}/updates", {"author": writer.uid, "update": update}
+        ).ok
+
+
+def test_the_writer_of_oversized_code_is_told_and_the_partner_is_not_blocked(
+    ai_api: Api, auth: AuthEmulator, stack: LocalStack
+) -> None:
+    one, two, session_id, _ = make_session(auth)
+    _oversized(stack, one, session_id)
+    body = assert_error(ask(ai_api, "hint", one, session_id), 413, "payload_too_large")
+    assert "256 KiB" in body["error"]["message"]
+    assert ask(ai_api, "hint", two, session_id).status_code == 200
+
+
+def test_limits_are_checked_before_the_code_is_read(
+    ai_api: Api, auth: AuthEmulator, stack: LocalStack
+) -> None:
+    clear_of_the_hour_end()
+    one, _, session_id, _ = make_session(auth)
+    for _ in range(PER_HOUR):
+        assert ask(ai_api, "review", one, session_id).status_code == 200
+    # Over the limit, the request is refused before the (expensive) merge of the code, which
+    # would have answered 413 here.
+    _oversized(stack, one, session_id)
+    assert_error(ask(ai_api, "review", one, session_id), 429, "rate_limited")
+
+
+def test_an_answer_is_not_posted_into_a_session_that_ended_meanwhile(
+    ai_api: Api, auth: AuthEmulator, stack: LocalStack, fake_gemini: FakeGemini
+) -> None:
+    one, two, session_id, marker = make_session(auth)
+    fake_gemini.on(marker, Reply(delay_s=1.0))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(ask, ai_api, "review", one, session_id)
+        time.sleep(0.5)
+        for user in (one, two):
+            assert ai_api.post(f"/sessions/{session_id}/leave", user=user).status_code == 200
+        response = pending.result(timeout=30)
+    assert_error(response, 409, "session_ended")
+    assert [m for m in chat(stack, two, session_id) if m.get("author") == "ai"] == []

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 from devstack import LocalStack
@@ -48,7 +52,29 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None:
+@dataclass
+class Dev:
+    """A ``make dev`` (or ``python -m devstack``) started by a test, up to its ready line."""
+
+    process: subprocess.Popen[str]
+    addresses: dict[str, str]
+    output: list[str]
+    env: dict[str, str]
+    state_file: Path
+    reader: threading.Thread
+
+    def close(self) -> None:
+        """Stop reading the output (once the process has ended)."""
+        self.reader.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def ports(self) -> list[int]:
+        """Return every port written to the state file."""
+        return [int(port) for port in re.findall(r":(\d+)", " ".join(self.addresses.values()))]
+
+
+def _start_dev(tmp_path: Path, command: list[str]) -> Dev:
     state_file = tmp_path / "devstack.json"
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")},
@@ -58,7 +84,7 @@ def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None
     }
     started = time.monotonic()
     process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -85,49 +111,94 @@ def test_make_dev_reaches_ready_serves_and_stops_cleanly(tmp_path: Path) -> None
                 output.append(lines.get(timeout=1))
             except queue.Empty:
                 continue
-        addresses = json.loads(state_file.read_text())
-        assert set(addresses) == {"api", "web", "firestore", "auth", "pubsub", "tasks", "projectId"}
-        assert requests.get(f"{addresses['api']}/health", timeout=10).status_code == 200
-        assert any(addresses["web"] in line for line in output if "local stack ready" in line)
-        config = requests.get(f"{addresses['web']}config.json", timeout=10).json()
-        assert config["apiBaseUrl"] == addresses["api"]
-        assert config["emulators"]["firestore"] == addresses["firestore"]
-        page = requests.get(f"{addresses['web']}match", timeout=10)
+    except BaseException:
+        os.killpg(process.pid, signal.SIGTERM)
+        raise
+    addresses = json.loads(state_file.read_text())
+    return Dev(process, addresses, output, env, state_file, reader)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_make_dev_reaches_ready_serves_and_stops_within_10_s(tmp_path: Path) -> None:
+    dev = _start_dev(tmp_path, [sys.executable, "-m", "devstack"])
+    try:
+        assert set(dev.addresses) == {
+            "api",
+            "web",
+            "firestore",
+            "auth",
+            "pubsub",
+            "tasks",
+            "projectId",
+        }
+        assert requests.get(f"{dev.addresses['api']}/health", timeout=10).status_code == 200
+        web = dev.addresses["web"]
+        assert any(web in line for line in dev.output if "local stack ready" in line)
+        config = requests.get(f"{web}config.json", timeout=10).json()
+        assert config["apiBaseUrl"] == dev.addresses["api"]
+        assert config["emulators"]["firestore"] == dev.addresses["firestore"]
+        page = requests.get(f"{web}match", timeout=10)
         assert page.status_code == 200
         assert '<div id="root">' in page.text
         preflight = requests.options(
-            f"{addresses['api']}/match",
-            headers={
-                "Origin": addresses["web"].rstrip("/"),
-                "Access-Control-Request-Method": "POST",
-            },
+            f"{dev.addresses['api']}/match",
+            headers={"Origin": web.rstrip("/"), "Access-Control-Request-Method": "POST"},
             timeout=10,
         )
-        assert preflight.headers["Access-Control-Allow-Origin"] == addresses["web"].rstrip("/")
+        assert preflight.headers["Access-Control-Allow-Origin"] == web.rstrip("/")
         printed = subprocess.run(
             [sys.executable, "-m", "devstack", "env"],
             cwd=ROOT,
-            env=env,
+            env=dev.env,
             capture_output=True,
             text=True,
             timeout=30,
             check=True,
         ).stdout
-        assert f"export PEERPREP_API={addresses['api']}" in printed
-        assert f"export FIRESTORE_EMULATOR_HOST={addresses['firestore']}" in printed
-        spawned = _descendants(process.pid)
+        assert f"export PEERPREP_API={dev.addresses['api']}" in printed
+        assert f"export FIRESTORE_EMULATOR_HOST={dev.addresses['firestore']}" in printed
+        spawned = _descendants(dev.process.pid)
         assert len(spawned) >= 6  # four emulators, the gateway and the web server, at least
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        reader.join(timeout=10)
-        stdout.close()
-    assert process.returncode == 0, "".join(output)
-    deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in spawned) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        asked = time.monotonic()
+        dev.process.send_signal(signal.SIGTERM)
+        dev.process.wait(timeout=60)
+    stopped_after = time.monotonic() - asked
+    dev.close()
+    assert dev.process.returncode == 0, "".join(dev.output)
     assert [pid for pid in spawned if _alive(pid)] == []
-    assert not state_file.exists()
+    assert stopped_after < 10, f"stopped after {stopped_after:.1f} s"
+    assert not dev.state_file.exists()
+    assert [port for port in dev.ports() if _answers(port)] == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param([sys.executable, "-m", "devstack"], id="stack-process-killed"),
+        pytest.param(["make", "--no-print-directory", "dev"], id="make-killed"),
+    ],
+)
+def test_a_stack_killed_with_sigkill_leaves_nothing_serving(
+    tmp_path: Path, command: list[str]
+) -> None:
+    dev = _start_dev(tmp_path, command)
+    ports = dev.ports()
+    assert all(_answers(port) for port in ports), dev.addresses
+    os.kill(dev.process.pid, signal.SIGKILL)  # only the process started: make, or the stack
+    dev.process.wait(timeout=10)
+    dev.close()
+    deadline = time.monotonic() + 15
+    while any(_answers(port) for port in ports) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [port for port in ports if _answers(port)] == [], "".join(dev.output)
 
 
 def test_the_walkthrough_runs_against_a_stack(stack: LocalStack, tmp_path: Path) -> None:

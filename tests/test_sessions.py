@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from common.clients import firestore_client
 from common.collab import merge, text_of
-from common.sessions import compact_session, merged_state
+from common.sessions import compact_session, session_code
 from devstack import LocalStack
 from devstack.stack import ROOT
 from tests.conftest import Api
@@ -46,8 +46,7 @@ def _session(session_id: str) -> dict[str, Any]:
 
 
 def _server_text(session_id: str) -> str:
-    state, _ = merged_state(session_id, _session(session_id))
-    return text_of(state)
+    return session_code(session_id, _session(session_id)).text
 
 
 def yjs_text(updates: list[bytes]) -> str:

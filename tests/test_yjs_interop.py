@@ -24,7 +24,8 @@ from typing import Any
 import pycrdt
 import pytest
 
-from common.collab import TEXT_NAME, byte_offset, combine, edit, initial_state, merge, text_of
+from common.collab import TEXT_NAME, byte_offset, combine, edit, initial_state, text_of
+from common.collab import fold as collab_fold
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "yjs_updates.json"
@@ -303,7 +304,7 @@ def test_mixed_session_yjs_then_pycrdt(scenario: Scenario) -> None:
     assert yjs_apply([doc.get_update()]) == want
 
 
-# --- a yjs client editing inside a surrogate pair: pycrdt diverges ------------------------------
+# --- a yjs client editing inside a surrogate pair ------------------------------------------------
 
 SPLIT = DIVERGENT["surrogate_pair_split"]
 
@@ -315,18 +316,15 @@ def test_surrogate_split_fixture_is_what_yjs_does() -> None:
 
 
 def test_surrogate_split_merged_state_still_reads_right_in_yjs() -> None:
-    """collab.merge works on updates without integrating them: browsers still converge."""
     for seed in range(3):
         state = combine(shuffled(SPLIT.updates, seed))
         assert yjs_apply([state]) == YjsResult(SPLIT.text, SPLIT.utf16_length)
 
 
-# Known upstream limitation, not pinned as a test: when a yjs client edits between the two
-# halves of a surrogate pair (yjs then writes U+FFFD for each half), pycrdt 0.14.13 keeps the
-# emoji whole, so text_of() of such a state differs from yjs, and a pycrdt Doc that applied
-# those updates exports a state yjs reads scrambled (y-crdt/y-crdt PR #399). The server never
-# applies client updates to a Doc it writes back: it only merges them (checked above), so the
-# snapshots browsers load stay right; only the server's reading of the text is affected.
+# pycrdt keeps the split emoji whole when it integrates such updates (y-crdt/y-crdt PR #399), so
+# the server's own reading of that text (collab.fold's ``text``: the AI prompt, attempts,
+# GET /sessions/{id}) differs from yjs there. The state it writes back does not: it is the
+# struct-level merge, never an export of its pycrdt document (tests below).
 
 
 # --- the fixture file --------------------------------------------------------------------------
@@ -352,9 +350,63 @@ def test_fixtures_come_from_the_pinned_yjs() -> None:
     assert package["devDependencies"]["yjs"] == FIXTURE_DATA["yjsVersion"]
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS), ids=lambda s: s.name)
-def test_server_merge_in_production_order_matches_yjs(scenario: Scenario) -> None:
-    """The server merges in createdAt order, which is the order updates were produced in."""
-    state = merge(scenario.updates)
-    assert text_of(state) == scenario.text
-    assert yjs_apply([state]).text == scenario.text
+ALL_SCENARIOS = [*SCENARIOS, SPLIT]
+RANDOM_SESSION = "tools/yjs/random_session.mjs"
+
+
+def _compacted(updates: Sequence[bytes], cuts: Sequence[int]) -> bytes:
+    """Run the server's compaction path: snapshot, fold a batch, write the state, fold on."""
+    state = initial_state("")
+    start = 0
+    for end in [*cuts, len(updates)]:
+        state = collab_fold([state, *updates[start:end]]).state
+        start = end
+    return state
+
+
+@pytest.mark.parametrize("scenario", ALL_SCENARIOS, ids=lambda s: s.name)
+def test_server_fold_in_production_order_matches_yjs(scenario: Scenario) -> None:
+    """What compaction writes loads in yjs as the text yjs itself makes of the updates."""
+    want = yjs_apply(scenario.updates)
+    assert want.text == scenario.text
+    folded = collab_fold(scenario.updates)
+    assert folded.set_aside == ()
+    assert yjs_apply([folded.state]) == want
+    middle = len(scenario.updates) // 2
+    assert yjs_apply([_compacted(scenario.updates, [1, middle])]) == want
+    if scenario is not SPLIT:  # see the note above on pycrdt's reading of a split emoji
+        assert folded.text == scenario.text
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_three_client_sessions_compact_like_yjs(seed: int) -> None:
+    """Three yjs clients, emoji and edits inside them, compacted at random cuts: as yjs."""
+    result = subprocess.run(
+        ["node", RANDOM_SESSION, str(seed + 1), "250"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=True,
+    )
+    updates = [base64.b64decode(update) for update in json.loads(result.stdout)]
+    want = yjs_apply(updates)
+    rng = random.Random(seed)
+    cuts = sorted(rng.sample(range(1, len(updates)), 4))
+    assert yjs_apply([_compacted(updates, cuts)]) == want
+    assert yjs_apply([collab_fold(updates).state]) == want
+
+
+def test_fold_sets_aside_junk_and_keeps_the_rest() -> None:
+    scenario = BY_NAME["two_clients_concurrent"]
+    junk = [b"\xff\xfe\xfd", b"\x01", b"not yjs at all"]
+    mixed = [scenario.updates[0], junk[0], *scenario.updates[1:50], junk[1], junk[2]]
+    mixed += scenario.updates[50:]
+    folded = collab_fold(mixed)
+    assert [(item.index, item.reason) for item in folded.set_aside] == [
+        (1, "undecodable"),
+        (51, "undecodable"),
+        (52, "undecodable"),
+    ]
+    assert folded.text == scenario.text
+    assert yjs_apply([folded.state]).text == scenario.text
