@@ -541,6 +541,16 @@ export interface components {
              * @default null
              */
             endedAt?: string | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason?: ("no_partner" | "no_question") | null;
+            /**
+             * Reasonmessage
+             * @default null
+             */
+            reasonMessage?: string | null;
         };
         /**
          * MatchTimeoutIn

@@ -35,6 +35,9 @@ export interface MatchRequestDoc {
   endedAt: Date | null;
   sessionId: string | null;
   partner: { uid: string; username: string } | null;
+  /** Why a request timed out: nobody compatible, or no question fits both. */
+  reason: 'no_partner' | 'no_question' | null;
+  reasonMessage: string | null;
 }
 
 export interface SessionDoc {
@@ -115,6 +118,8 @@ export function toMatchRequest(data: DocumentData): MatchRequestDoc {
       partner && typeof partner.uid === 'string'
         ? { uid: partner.uid, username: String(partner.username ?? '') }
         : null,
+    reason: data.reason === 'no_partner' || data.reason === 'no_question' ? data.reason : null,
+    reasonMessage: str(data.reasonMessage),
   };
 }
 

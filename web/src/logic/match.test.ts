@@ -18,6 +18,8 @@ function request(overrides: Partial<MatchRequestDoc> = {}): MatchRequestDoc {
     endedAt: null,
     sessionId: null,
     partner: null,
+    reason: null,
+    reasonMessage: null,
     ...overrides,
   };
 }
@@ -45,6 +47,9 @@ describe('matchView', () => {
   it('explains timed out and cancelled requests', () => {
     expect(matchView(request({ status: 'timed_out' }), T0)).toMatchObject({ tone: 'warning', title: 'No match found', countdown: null });
     expect(matchView(request({ status: 'cancelled' }), T0)).toMatchObject({ title: 'Matching cancelled', canCancel: false });
+    const noQuestion = matchView(request({ status: 'timed_out', reason: 'no_question', reasonMessage: 'No question fits' }), T0);
+    expect(noQuestion).toMatchObject({ status: 'timed_out', title: 'No question for you two' });
+    expect(noQuestion.detail).toBe('No question fits.');
   });
 });
 

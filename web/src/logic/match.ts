@@ -51,6 +51,16 @@ export function matchView(request: MatchRequestDoc, now: number): MatchView {
         sessionId: request.sessionId,
       };
     case 'timed_out':
+      if (request.reason === 'no_question') {
+        return {
+          ...base,
+          tone: 'warning',
+          title: 'No question for you two',
+          detail: request.reasonMessage
+            ? `${request.reasonMessage}.`
+            : 'A partner was found, but no question fits this difficulty any more. Try another difficulty.',
+        };
+      }
       return {
         ...base,
         tone: 'warning',
