@@ -210,9 +210,9 @@ function SessionRoom({ initial }: { initial: SessionOut }) {
           <div className="ended-banner" data-testid="session-ended" role="status">
             <strong>{view.ended ? 'Session ended' : 'You left'}</strong>
             <span>
-              {view.partnerLeft && !view.iLeft ? `${view.partnerName} left. ` : ''}
-              {view.partnerLeft && view.iLeft && autoLeft.current ? `${view.partnerName} left, so the session closed. ` : ''}
-              {view.endedText}
+              {autoLeft.current && view.iLeft
+                ? `${view.partnerName} left, so the session is over. Your attempt is saved in your history.`
+                : `${view.partnerLeft && !view.iLeft ? `${view.partnerName} left. ` : ''}${view.endedText}`}
             </span>
             <span className="actions-inline">
               <Link to="/match" className="button button-primary">
