@@ -16,7 +16,7 @@ STAMP_WEB := web/node_modules/.installed
 CHROMIUM ?= /usr/lib/chromium/chromium
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: install dev demo test lint typecheck web-check web-api pytest bench lock clean
+.PHONY: install dev demo test lint fmt typecheck unit web-check web-api pytest bench lock clean
 
 # The installs are independent: run them side by side.
 install:
@@ -58,14 +58,24 @@ dev: install
 demo: install
 	$(PY) -m devstack.demo
 
-test: install lint typecheck web-check pytest
+# The fast tiers first (pure code, no emulators: Python units, then the web client's tsc and
+# vitest), then the checks, then the rest (with the browser journey).
+test: install unit web-check lint typecheck pytest
 
 lint: $(STAMP_PY)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Fix what ruff can fix and format everything.
+fmt: $(STAMP_PY)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
 typecheck: $(STAMP_PY)
 	$(VENV)/bin/mypy .
+
+unit: $(STAMP_PY)
+	$(VENV)/bin/pytest tests/unit
 
 # The web client: types and unit tests (fast; the browser journey runs inside pytest).
 web-check: $(STAMP_WEB)
@@ -78,7 +88,7 @@ web-api: $(STAMP_PY) $(STAMP_WEB)
 	cd web && npm run --silent gen:api
 
 pytest: install
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --ignore=tests/unit
 
 # Benchmarks are separate commands, not tests: each starts its own local stack.
 bench: install

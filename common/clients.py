@@ -58,10 +58,14 @@ def firestore_client() -> firestore.Client:
 
 @functools.cache
 def publisher() -> PublisherClient:
-    """Return this instance's Pub/Sub publisher."""
+    """Return this instance's Pub/Sub publisher, with message ordering on (one per instance)."""
     from google.cloud.pubsub_v1 import PublisherClient
+    from google.cloud.pubsub_v1.types import BatchSettings, PublisherOptions
 
-    return PublisherClient()
+    return PublisherClient(
+        batch_settings=BatchSettings(max_latency=0.005),
+        publisher_options=PublisherOptions(enable_message_ordering=True),
+    )
 
 
 def topic_path(topic: str) -> str:

@@ -17,7 +17,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["STATUS_BY_CODE", "ApiError", "ErrorCode", "error_body"]
+__all__ = [
+    "STATUS_BY_CODE",
+    "STATUS_TEXT",
+    "ApiError",
+    "ErrorCode",
+    "code_for_status",
+    "error_body",
+]
 
 
 class ErrorCode(StrEnum):
@@ -81,6 +88,38 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
 }
+
+
+# What each error status means, as the OpenAPI document describes it.
+STATUS_TEXT: dict[int, str] = {
+    400: "Malformed JSON or bad query",
+    401: "Missing, invalid or expired token",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Wrong method",
+    409: "Conflict",
+    413: "Body too large",
+    415: "Unsupported media type",
+    422: "Schema validation failed",
+    429: "Rate limited (see Retry-After)",
+    502: "Upstream error",
+    503: "A dependency is down or not configured (see Retry-After)",
+    504: "Upstream timeout",
+}
+
+# The code of an HTTP error raised below the functions (werkzeug's), by its status.
+_CODE_FOR_STATUS: dict[int, ErrorCode] = {
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+def code_for_status(status: int | None) -> ErrorCode:
+    """Return the code for an HTTP error status that no function chose (400 when unknown)."""
+    return _CODE_FOR_STATUS.get(status or 400, ErrorCode.BAD_REQUEST)
 
 
 class ApiError(Exception):

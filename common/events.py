@@ -1,4 +1,7 @@
-"""The wrapper every Pub/Sub-triggered function shares: decode, trace, ack or retry.
+"""The wrapper every Pub/Sub-triggered function shares: declaration, decode, trace, ack or retry.
+
+    @event_endpoint(message=MatchMessage)
+    def match_worker(message: MatchMessage) -> str: ...
 
 An event function returns to acknowledge. It raises only for transient failures, so that
 Pub/Sub delivers the message again; a malformed message is logged and dropped, since no retry
@@ -20,8 +23,9 @@ from pydantic import BaseModel, ValidationError
 from common.config import get_settings
 from common.errors import ApiError
 from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
+from common.registry import Endpoint, declare
 
-__all__ = ["pubsub_endpoint"]
+__all__ = ["event_endpoint"]
 
 _log = get_logger(__name__)
 
@@ -30,12 +34,29 @@ def _payload(message: dict[str, Any]) -> Any:
     return json.loads(base64.b64decode(message.get("data") or "", validate=True))
 
 
-def pubsub_endpoint(
-    name: str, model: type[BaseModel]
+def event_endpoint(
+    *, message: type[BaseModel]
 ) -> Callable[[Callable[[Any], str]], Callable[[CloudEvent], None]]:
-    """Wrap a handler of ``model`` messages into a functions-framework CloudEvent function."""
+    """Declare a Pub/Sub push function taking ``message`` payloads, and wrap its handler into a
+    functions-framework CloudEvent function."""
+    import functions_framework
+
+    model = message
 
     def decorate(handler: Callable[[Any], str]) -> Callable[[CloudEvent], None]:
+        name = handler.__name__
+        doc = (handler.__doc__ or name).strip().splitlines()[0]
+        declare(
+            Endpoint(
+                name=name,
+                module=handler.__module__,
+                summary=doc.rstrip("."),
+                access="pubsub",
+                tag=handler.__module__.rsplit(".", 1)[-1],
+                message=model,
+            )
+        )
+
         @functools.wraps(handler)
         def run(event: CloudEvent) -> None:
             settings = get_settings()
@@ -65,6 +86,7 @@ def pubsub_endpoint(
                     raise
                 _log.info("message handled", extra={"function": name, "outcome": outcome})
 
-        return run
+        wrapped: Callable[[CloudEvent], None] = functions_framework.cloud_event(run)
+        return wrapped
 
     return decorate

@@ -1,14 +1,17 @@
-"""The HTTP wrapper every function shares: request ids, trace, CORS, auth, parsing, errors.
+"""The HTTP wrapper every function shares: declaration, request ids, trace, CORS, auth, parsing,
+errors.
 
-A function is thin::
+A function is thin, and declared where it is::
 
-    @functions_framework.http
-    @http_endpoint("users_get_me")
-    def users_get_me(call: Call) -> ApiModel: ...
+    @endpoint(method="POST", path="/match", status=202, body=MatchIn,
+              response=MatchRequestOut, errors=(409, 503))
+    def match_request(call: Call, body: MatchIn) -> MatchRequestOut: ...
 
-The wrapper looks the endpoint up in the registry, answers CORS preflights, refuses a wrong
-method (405) or path (404), checks the caller's token as the endpoint's access level says, runs
-the function, and renders what it returns, or the error it raised, as JSON.
+The name is the function's, the summary its docstring's first line. ``endpoint`` records the
+declaration (``common.registry``) and makes the function a functions-framework HTTP function that
+answers CORS preflights, refuses a wrong method (405) or path (404), checks the caller's token as
+the access level says, parses the declared body and query (400, 413, 422), runs the handler,
+and renders what it returns, or the error it raised, as JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_args, get_origin
+from typing import Any, TypeVar, cast, get_args, get_origin
 
 import flask
 from pydantic import BaseModel, ValidationError
@@ -28,14 +31,13 @@ from werkzeug.exceptions import HTTPException
 
 from common.auth import AuthUser, require_admin, verify_bearer, verify_tasks_caller
 from common.config import get_settings
-from common.errors import ApiError, ErrorCode, error_body
+from common.errors import ApiError, ErrorCode, code_for_status, error_body
 from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
-from common.registry import Endpoint, by_name
+from common.registry import Access, Endpoint, declare
 
 __all__ = [
     "Call",
-    "Reply",
-    "http_endpoint",
+    "endpoint",
     "json_error_response",
     "json_response",
     "request_id_from",
@@ -43,28 +45,13 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
-Handler = Callable[["Call"], Any]
+Handler = Callable[..., Any]
+HttpFunction = Callable[[flask.Request], flask.Response]
 
 _log = get_logger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _ALLOWED_HEADERS = "Authorization, Content-Type, Accept, X-Request-Id, traceparent"
 _EXPOSED_HEADERS = "X-Request-Id, Retry-After"
-_STATUS_CODES: dict[int, ErrorCode] = {
-    400: ErrorCode.BAD_REQUEST,
-    404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.METHOD_NOT_ALLOWED,
-    413: ErrorCode.PAYLOAD_TOO_LARGE,
-    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response body with a status or headers other than the endpoint's defaults."""
-
-    body: Any
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -230,8 +217,6 @@ def _authenticate(endpoint: Endpoint, request: flask.Request) -> AuthUser | None
 def _render(endpoint: Endpoint, result: Any) -> flask.Response:
     if isinstance(result, flask.Response):
         return result
-    if isinstance(result, Reply):
-        return json_response(result.body, result.status, result.headers)
     if result is None:
         return flask.Response(status=204)
     return json_response(result, endpoint.status)
@@ -264,7 +249,12 @@ def _dispatch(
         raise _too_large()
     user = _authenticate(endpoint, request)
     call = Call(request, endpoint, request_id, params, user)
-    return _render(endpoint, handler(call))
+    parsed: dict[str, Any] = {}
+    if endpoint.body is not None:
+        parsed["body"] = call.body(endpoint.body)
+    if endpoint.query is not None:
+        parsed["query"] = call.query(endpoint.query)
+    return _render(endpoint, handler(call, **parsed))
 
 
 def _serve(endpoint: Endpoint, handler: Handler, request: flask.Request) -> flask.Response:
@@ -278,8 +268,9 @@ def _serve(endpoint: Endpoint, handler: Handler, request: flask.Request) -> flas
         except ApiError as err:
             response = json_error_response(err, request_id)
         except HTTPException as exc:
-            code = _STATUS_CODES.get(exc.code or 400, ErrorCode.BAD_REQUEST)
-            response = json_error_response(ApiError(code, exc.name), request_id)
+            response = json_error_response(
+                ApiError(code_for_status(exc.code), exc.name), request_id
+            )
         except Exception as exc:
             if _is_transient(exc):
                 _log.warning(
@@ -344,15 +335,55 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, ValueError) and str(exc).startswith("Failed to commit transaction")
 
 
-def http_endpoint(name: str) -> Callable[[Handler], Callable[[flask.Request], flask.Response]]:
-    """Wrap a handler taking a Call into a functions-framework HTTP function named ``name``."""
-    endpoint = by_name(name)
+def _summary(handler: Handler) -> str:
+    doc = (handler.__doc__ or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else handler.__name__
 
-    def decorate(handler: Handler) -> Callable[[flask.Request], flask.Response]:
+
+def endpoint(
+    *,
+    method: str,
+    path: str,
+    access: Access = "user",
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    errors: tuple[int, ...] = (),
+    streams: bool = False,
+    recent_login: bool = False,
+) -> Callable[[Handler], HttpFunction]:
+    """Declare an HTTP function and wrap its handler into a functions-framework function.
+
+    The handler takes the ``Call``, and ``body=`` / ``query=`` parsed into the declared models.
+    """
+    import functions_framework
+
+    def decorate(handler: Handler) -> HttpFunction:
+        module = handler.__module__
+        declared = declare(
+            Endpoint(
+                name=handler.__name__,
+                module=module,
+                summary=_summary(handler),
+                access=access,
+                method=method,
+                path=path,
+                tag=module.rsplit(".", 1)[-1],
+                body=body,
+                query=query,
+                response=response,
+                status=status,
+                errors=tuple(errors),
+                streams=streams,
+                recent_login=recent_login,
+            )
+        )
+
         @functools.wraps(handler)
         def run(request: flask.Request) -> flask.Response:
-            return _serve(endpoint, handler, request)
+            return _serve(declared, handler, request)
 
-        return run
+        return cast(HttpFunction, functions_framework.http(run))
 
     return decorate

@@ -1,4 +1,4 @@
-"""Build the OpenAPI 3.1 document of the HTTP API from the registry and the pydantic models."""
+"""Build the OpenAPI 3.1 document of the HTTP API from the functions' declarations."""
 
 from __future__ import annotations
 
@@ -8,40 +8,27 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from common.registry import Endpoint, http_endpoints, import_object
+from common.errors import STATUS_TEXT
+from common.models import ErrorOut
+from common.registry import Endpoint, http_endpoints
 
 __all__ = ["build_openapi"]
 
 _REF = "#/components/schemas/{model}"
-_ERROR_MODEL = "common.models:ErrorOut"
-_STATUS_TEXT = {
-    400: "Malformed JSON or bad query",
-    401: "Missing, invalid or expired token",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Wrong method",
-    409: "Conflict",
-    413: "Body too large",
-    422: "Schema validation failed",
-    429: "Rate limited (see Retry-After)",
-    502: "Upstream error",
-    503: "A dependency is down or not configured",
-    504: "Upstream timeout",
-}
 
 
 def _models(endpoints: list[Endpoint]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
-    wanted: dict[tuple[str, Literal["validation", "serialization"]], None] = {
-        (_ERROR_MODEL, "serialization"): None
+    wanted: dict[tuple[type[BaseModel], Literal["validation", "serialization"]], None] = {
+        (ErrorOut, "serialization"): None
     }
     for endpoint in endpoints:
-        if endpoint.request_model:
-            wanted[(endpoint.request_model, "validation")] = None
-        if endpoint.query_model:
-            wanted[(endpoint.query_model, "validation")] = None
-        if endpoint.response_model:
-            wanted[(endpoint.response_model, "serialization")] = None
-    return [(import_object(dotted), mode) for dotted, mode in wanted]
+        if endpoint.body:
+            wanted[(endpoint.body, "validation")] = None
+        if endpoint.query:
+            wanted[(endpoint.query, "validation")] = None
+        if endpoint.response:
+            wanted[(endpoint.response, "serialization")] = None
+    return list(wanted)
 
 
 def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -57,15 +44,15 @@ def _operation(
     refs: dict[Any, Any],
     schemas: dict[str, Any],
 ) -> dict[str, Any]:
-    def ref(dotted: str, mode: JsonSchemaMode) -> Any:
-        return refs[(import_object(dotted), mode)]
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> Any:
+        return refs[(model, mode)]
 
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in endpoint.path_params
     ]
-    if endpoint.query_model:
-        target = ref(endpoint.query_model, "validation")["$ref"].rsplit("/", 1)[-1]
+    if endpoint.query:
+        target = ref(endpoint.query, "validation")["$ref"].rsplit("/", 1)[-1]
         parameters.extend(_query_parameters(schemas[target]))
     operation: dict[str, Any] = {
         "operationId": endpoint.name,
@@ -75,14 +62,14 @@ def _operation(
     }
     if parameters:
         operation["parameters"] = parameters
-    if endpoint.request_model:
+    if endpoint.body:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": ref(endpoint.request_model, "validation")}},
+            "content": {"application/json": {"schema": ref(endpoint.body, "validation")}},
         }
     success: dict[str, Any] = {"description": "Success"}
-    if endpoint.response_model:
-        content = {"application/json": {"schema": ref(endpoint.response_model, "serialization")}}
+    if endpoint.response:
+        content = {"application/json": {"schema": ref(endpoint.response, "serialization")}}
         if endpoint.streams:
             content["text/event-stream"] = {"schema": {"type": "string"}}
         success["content"] = content
@@ -93,14 +80,14 @@ def _operation(
         statuses |= {401}
     if endpoint.access == "admin":
         statuses |= {403}
-    if endpoint.request_model:
+    if endpoint.body:
         statuses |= {400, 413, 422}
-    if endpoint.query_model:
+    if endpoint.query:
         statuses |= {400}
-    error_schema = {"application/json": {"schema": ref(_ERROR_MODEL, "serialization")}}
+    error_schema = {"application/json": {"schema": ref(ErrorOut, "serialization")}}
     for status in sorted(statuses):
         operation["responses"][str(status)] = {
-            "description": _STATUS_TEXT.get(status, "Error"),
+            "description": STATUS_TEXT.get(status, "Error"),
             "content": error_schema,
         }
     return operation

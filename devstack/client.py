@@ -288,7 +288,7 @@ class EditorClient:
         """Fetch the updates not seen yet and rebuild the document with them."""
         import pycrdt
 
-        from common.collab import merge
+        from common.sessions.crdt import merge
 
         fresh = {
             update["id"]: update["update"]
@@ -312,13 +312,13 @@ class EditorClient:
 
     def edit(self, *, index: int, delete: int = 0, insert: str = "") -> None:
         """Edit locally; the update is sent with the next flush (clients batch keystrokes)."""
-        from common.collab import edit
+        from common.sessions.crdt import edit
 
         self.pending.append(edit(self.doc, index=index, delete=delete, insert=insert))
 
     def flush(self) -> requests.Response | None:
         """Send the batched edits as one update."""
-        from common.collab import merge
+        from common.sessions.crdt import merge
 
         if not self.pending:
             return None

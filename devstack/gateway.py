@@ -26,7 +26,7 @@ from common.config import get_settings
 from common.errors import ApiError, ErrorCode
 from common.http import json_error_response, request_id_from
 from common.logs import configure_logging, get_logger
-from common.registry import ENDPOINTS
+from common.registry import all_endpoints
 
 __all__ = ["Gateway", "main"]
 
@@ -48,7 +48,7 @@ class Gateway:
     def __init__(self, source: Path = _ROOT / "main.py") -> None:
         self.apps: dict[str, WsgiApp] = {}
         rules = []
-        for endpoint in ENDPOINTS:
+        for endpoint in all_endpoints():
             self.apps[endpoint.name] = functions_framework.create_app(  # type: ignore[no-untyped-call]
                 target=endpoint.name, source=str(source)
             )

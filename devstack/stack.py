@@ -409,7 +409,7 @@ class LocalStack:
         )
 
     def _create_pubsub_resources(self) -> None:
-        from common.registry import ENDPOINTS
+        from common.registry import all_endpoints
 
         base = f"http://{self.host('pubsub')}/v1/projects/{self.project_id}"
         topic = self.extra_env.get("MATCH_TOPIC", "match-requests")
@@ -418,7 +418,7 @@ class LocalStack:
             if response.status_code not in {200, 409}:
                 raise StackError(f"pubsub: could not create topic {name}: {response.text}")
         api_port = self.ports["api"]
-        for endpoint in ENDPOINTS:
+        for endpoint in all_endpoints():
             if endpoint.access != "pubsub":
                 continue
             body = {

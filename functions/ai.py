@@ -6,14 +6,15 @@ Each answers JSON, or server-sent events when the request asks for ``text/event-
 from __future__ import annotations
 
 import flask
-import functions_framework
 
 from common.ai import AiAnswer, AiExplainRequest, AiRequest, Mode, answer, stream_answer
-from common.http import Call, http_endpoint
+from common.http import Call, endpoint
 
 __all__ = ["ai_explain", "ai_hint", "ai_review"]
 
 _EVENT_STREAM = "text/event-stream"
+# Every refusal an AI request may get: access, size, limits, the provider, the session ending.
+_ERRORS = (403, 404, 409, 413, 422, 429, 502, 503, 504)
 
 
 def _wants_stream(request: flask.Request) -> bool:
@@ -31,25 +32,40 @@ def _ask(
     return answer(mode, uid=uid, session_id=session_id, selection=selection)
 
 
-@functions_framework.http
-@http_endpoint("ai_hint")
-def ai_hint(call: Call) -> AiAnswer | flask.Response:
+@endpoint(
+    method="POST",
+    path="/ai/hint",
+    body=AiRequest,
+    response=AiAnswer,
+    streams=True,
+    errors=_ERRORS,
+)
+def ai_hint(call: Call, body: AiRequest) -> AiAnswer | flask.Response:
     """Give a hint, more concrete with each hint of the session, never the solution."""
-    body = call.body(AiRequest)
     return _ask(call, "hint", None, body.session_id)
 
 
-@functions_framework.http
-@http_endpoint("ai_explain")
-def ai_explain(call: Call) -> AiAnswer | flask.Response:
+@endpoint(
+    method="POST",
+    path="/ai/explain",
+    body=AiExplainRequest,
+    response=AiAnswer,
+    streams=True,
+    errors=_ERRORS,
+)
+def ai_explain(call: Call, body: AiExplainRequest) -> AiAnswer | flask.Response:
     """Explain the session's code, or the selection given."""
-    body = call.body(AiExplainRequest)
     return _ask(call, "explain", body.selection, body.session_id)
 
 
-@functions_framework.http
-@http_endpoint("ai_review")
-def ai_review(call: Call) -> AiAnswer | flask.Response:
+@endpoint(
+    method="POST",
+    path="/ai/review",
+    body=AiRequest,
+    response=AiAnswer,
+    streams=True,
+    errors=_ERRORS,
+)
+def ai_review(call: Call, body: AiRequest) -> AiAnswer | flask.Response:
     """Review the session's code: correctness, complexity, style."""
-    body = call.body(AiRequest)
     return _ask(call, "review", None, body.session_id)

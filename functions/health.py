@@ -3,32 +3,28 @@
 from __future__ import annotations
 
 import flask
-import functions_framework
 
-from common.health import check_dependencies
-from common.http import Call, http_endpoint, json_response
+from common.http import Call, endpoint, json_response
 from common.models import HealthOut, ReadyOut
 from common.openapi import build_openapi
+from common.readiness import check_dependencies
 
 __all__ = ["health", "openapi", "ready"]
 
 
-@functions_framework.http
-@http_endpoint("health")
+@endpoint(method="GET", path="/health", access="public", response=HealthOut)
 def health(call: Call) -> HealthOut:
-    """Answer that this instance is alive."""
+    """Liveness: this instance answers."""
     return HealthOut(status="ok")
 
 
-@functions_framework.http
-@http_endpoint("ready")
+@endpoint(method="GET", path="/ready", access="public", response=ReadyOut, errors=(503,))
 def ready(call: Call) -> ReadyOut:
-    """Answer 200 when Firestore, Pub/Sub and Cloud Tasks answer, else 503 naming what failed."""
+    """Readiness: Firestore, Pub/Sub and Cloud Tasks answer (503 naming what does not)."""
     return ReadyOut(status="ok", checks=check_dependencies())
 
 
-@functions_framework.http
-@http_endpoint("openapi")
+@endpoint(method="GET", path="/openapi.json", access="public")
 def openapi(call: Call) -> flask.Response:
-    """Serve the OpenAPI 3 document built from the registry."""
+    """This API's OpenAPI 3 document."""
     return json_response(build_openapi(), headers={"Cache-Control": "public, max-age=300"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 
-import functions_framework
-
-from common.events import pubsub_endpoint
-from common.http import Call, Reply, http_endpoint
+from common.errors import ApiError, ErrorCode
+from common.events import event_endpoint
+from common.http import Call, endpoint
 from common.matching import (
+    CALLBACK_PATH,
     NotDueError,
     cancel_match,
     get_match,
@@ -16,47 +16,64 @@ from common.matching import (
     handle_timeout,
     request_match,
 )
-from common.models import MatchIn, MatchMessage, MatchRequestOut, MatchTimeoutIn, MatchTimeoutOut
+from common.matching.models import (
+    MatchIn,
+    MatchMessage,
+    MatchRequestOut,
+    MatchTimeoutIn,
+    MatchTimeoutOut,
+)
 
 __all__ = ["match_cancel", "match_request", "match_status", "match_timeout", "match_worker"]
 
 
-@functions_framework.http
-@http_endpoint("match_request")
-def match_request(call: Call) -> MatchRequestOut:
-    """Start matching; 202 with the waiting request."""
-    return request_match(user=call.caller, data=call.body(MatchIn))
+@endpoint(
+    method="POST",
+    path="/match",
+    status=202,
+    body=MatchIn,
+    response=MatchRequestOut,
+    errors=(409, 503),
+)
+def match_request(call: Call, body: MatchIn) -> MatchRequestOut:
+    """Ask for a match; 202 with the waiting request (409 if waiting or in a session)."""
+    return request_match(user=call.caller, data=body)
 
 
-@functions_framework.http
-@http_endpoint("match_status")
+@endpoint(method="GET", path="/match", response=MatchRequestOut, errors=(404,))
 def match_status(call: Call) -> MatchRequestOut:
-    """Return the caller's latest match request."""
+    """One's latest match request (clients listen to matchRequests/{uid} instead)."""
     return get_match(uid=call.caller.uid)
 
 
-@functions_framework.http
-@http_endpoint("match_cancel")
+@endpoint(method="DELETE", path="/match", response=MatchRequestOut, errors=(404, 409))
 def match_cancel(call: Call) -> MatchRequestOut:
-    """Cancel the caller's waiting request."""
+    """Cancel one's waiting request."""
     return cancel_match(uid=call.caller.uid)
 
 
-@functions_framework.cloud_event
-@pubsub_endpoint("match_worker", MatchMessage)
+@event_endpoint(message=MatchMessage)
 def match_worker(message: MatchMessage) -> str:
     """Pair the bucket of the request the message names, if it still waits."""
     return handle_match_message(uid=message.uid, request_id=message.request_id)
 
 
-@functions_framework.http
-@http_endpoint("match_timeout")
-def match_timeout(call: Call) -> MatchTimeoutOut | Reply:
+@endpoint(
+    method="POST",
+    path=CALLBACK_PATH,
+    access="tasks",
+    body=MatchTimeoutIn,
+    response=MatchTimeoutOut,
+    errors=(401, 403, 503),
+)
+def match_timeout(call: Call, body: MatchTimeoutIn) -> MatchTimeoutOut:
     """Relax or expire a request (Cloud Tasks only); 503 asks Cloud Tasks to retry later."""
-    body = call.body(MatchTimeoutIn)
     try:
         outcome = handle_timeout(uid=body.uid, request_id=body.request_id, stage=body.stage)
     except NotDueError as early:
-        retry = str(max(1, math.ceil(early.seconds)))
-        return Reply({"outcome": "not_due"}, 503, {"Retry-After": retry})
+        raise ApiError(
+            ErrorCode.UNAVAILABLE,
+            "The callback came before its time; retry later",
+            headers={"Retry-After": str(max(1, math.ceil(early.seconds)))},
+        ) from None
     return MatchTimeoutOut(outcome=outcome)

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-import functions_framework
-
-from common.http import Call, http_endpoint
-from common.models import (
-    Question,
-    QuestionCreate,
-    QuestionPage,
-    QuestionsQuery,
-    QuestionUpdate,
-    TopicsOut,
-)
+from common.http import Call, endpoint
 from common.questions import (
     create_question,
     delete_question,
@@ -20,6 +10,14 @@ from common.questions import (
     list_questions,
     list_topics,
     update_question,
+)
+from common.questions.models import (
+    Question,
+    QuestionCreate,
+    QuestionPage,
+    QuestionsQuery,
+    QuestionUpdate,
+    TopicsOut,
 )
 
 __all__ = [
@@ -32,43 +30,52 @@ __all__ = [
 ]
 
 
-@functions_framework.http
-@http_endpoint("questions_list")
-def questions_list(call: Call) -> QuestionPage:
-    """Return one page of the questions that pass the filters."""
-    return list_questions(query=call.query(QuestionsQuery))
+@endpoint(method="GET", path="/questions", query=QuestionsQuery, response=QuestionPage)
+def questions_list(call: Call, query: QuestionsQuery) -> QuestionPage:
+    """One page of the questions that pass the filters."""
+    return list_questions(query=query)
 
 
-@functions_framework.http
-@http_endpoint("questions_get")
+@endpoint(method="GET", path="/questions/{id}", response=Question, errors=(404,))
 def questions_get(call: Call) -> Question:
-    """Return one question."""
+    """One question."""
     return get_question(question_id=call.params["id"])
 
 
-@functions_framework.http
-@http_endpoint("questions_create")
-def questions_create(call: Call) -> Question:
+@endpoint(
+    method="POST",
+    path="/questions",
+    access="admin",
+    status=201,
+    body=QuestionCreate,
+    response=Question,
+    errors=(409,),
+)
+def questions_create(call: Call, body: QuestionCreate) -> Question:
     """Add a question to the bank."""
-    return create_question(data=call.body(QuestionCreate))
+    return create_question(data=body)
 
 
-@functions_framework.http
-@http_endpoint("questions_update")
-def questions_update(call: Call) -> Question:
+@endpoint(
+    method="PATCH",
+    path="/questions/{id}",
+    access="admin",
+    body=QuestionUpdate,
+    response=Question,
+    errors=(404, 409),
+)
+def questions_update(call: Call, body: QuestionUpdate) -> Question:
     """Change some fields of a question."""
-    return update_question(question_id=call.params["id"], changes=call.body(QuestionUpdate))
+    return update_question(question_id=call.params["id"], changes=body)
 
 
-@functions_framework.http
-@http_endpoint("questions_delete")
+@endpoint(method="DELETE", path="/questions/{id}", access="admin", status=204, errors=(404,))
 def questions_delete(call: Call) -> None:
-    """Delete a question."""
+    """Delete a question (sessions keep their snapshot of it)."""
     delete_question(question_id=call.params["id"])
 
 
-@functions_framework.http
-@http_endpoint("topics_list")
+@endpoint(method="GET", path="/topics", response=TopicsOut)
 def topics_list(call: Call) -> TopicsOut:
-    """Return every topic with its question counts per difficulty."""
+    """Every topic with its question counts per difficulty."""
     return list_topics()

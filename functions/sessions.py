@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import functions_framework
-
-from common.http import Call, http_endpoint
-from common.models import SessionOut
+from common.http import Call, endpoint
 from common.sessions import active_session, get_session, leave_session
+from common.sessions.models import SessionOut
 
 __all__ = ["sessions_active", "sessions_get", "sessions_leave"]
 
 
-@functions_framework.http
-@http_endpoint("sessions_active")
+@endpoint(method="GET", path="/sessions/active", response=SessionOut, errors=(404,))
 def sessions_active(call: Call) -> SessionOut:
-    """Return the caller's active session."""
+    """One's active session, for rejoining after a reload."""
     return active_session(uid=call.caller.uid)
 
 
-@functions_framework.http
-@http_endpoint("sessions_get")
+@endpoint(method="GET", path="/sessions/{id}", response=SessionOut, errors=(403, 404))
 def sessions_get(call: Call) -> SessionOut:
-    """Return a session with its current code."""
+    """A session one takes part in, with its current code."""
     return get_session(session_id=call.params["id"], uid=call.caller.uid)
 
 
-@functions_framework.http
-@http_endpoint("sessions_leave")
+@endpoint(method="POST", path="/sessions/{id}/leave", response=SessionOut, errors=(403, 404))
 def sessions_leave(call: Call) -> SessionOut:
-    """Leave a session."""
+    """Leave a session (the last one out ends it; attempts are recorded)."""
     return leave_session(session_id=call.params["id"], uid=call.caller.uid)

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import functions_framework
-
 from common.errors import ApiError, ErrorCode
-from common.http import Call, http_endpoint
-from common.models import (
-    AttemptPage,
-    PageQuery,
-    Profile,
-    ProfileCreate,
-    ProfileUpdate,
-    PublicProfile,
-    RoleIn,
-    RoleOut,
-)
+from common.http import Call, endpoint
+from common.matching import forget_request
+from common.models import PageQuery
 from common.users import (
     create_profile,
     delete_account,
@@ -24,6 +14,15 @@ from common.users import (
     list_attempts,
     set_admin_role,
     update_profile,
+)
+from common.users.models import (
+    AttemptPage,
+    Profile,
+    ProfileCreate,
+    ProfileUpdate,
+    PublicProfile,
+    RoleIn,
+    RoleOut,
 )
 
 __all__ = [
@@ -37,54 +36,55 @@ __all__ = [
 ]
 
 
-@functions_framework.http
-@http_endpoint("users_create_profile")
-def users_create_profile(call: Call) -> Profile:
-    """Create the caller's profile with a unique username."""
-    return create_profile(user=call.caller, data=call.body(ProfileCreate))
+@endpoint(
+    method="POST", path="/users", status=201, body=ProfileCreate, response=Profile, errors=(409,)
+)
+def users_create_profile(call: Call, body: ProfileCreate) -> Profile:
+    """Create one's profile, with a unique username."""
+    return create_profile(user=call.caller, data=body)
 
 
-@functions_framework.http
-@http_endpoint("users_get_me")
+@endpoint(method="GET", path="/users/me", response=Profile, errors=(404,))
 def users_get_me(call: Call) -> Profile:
-    """Return the caller's profile."""
+    """One's own profile."""
     return get_profile(uid=call.caller.uid)
 
 
-@functions_framework.http
-@http_endpoint("users_update_me")
-def users_update_me(call: Call) -> Profile:
-    """Change some of the caller's profile fields."""
-    return update_profile(uid=call.caller.uid, changes=call.body(ProfileUpdate))
+@endpoint(method="PATCH", path="/users/me", body=ProfileUpdate, response=Profile, errors=(404, 409))
+def users_update_me(call: Call, body: ProfileUpdate) -> Profile:
+    """Change some of one's profile fields."""
+    return update_profile(uid=call.caller.uid, changes=body)
 
 
-@functions_framework.http
-@http_endpoint("users_delete_me")
+@endpoint(method="DELETE", path="/users/me", status=204, recent_login=True)
 def users_delete_me(call: Call) -> None:
-    """Delete everything of the caller, its Auth account included."""
+    """Delete one's profile, username, attempts, match request and Auth account."""
+    forget_request(uid=call.caller.uid)
     delete_account(user=call.caller)
 
 
-@functions_framework.http
-@http_endpoint("users_attempts")
-def users_attempts(call: Call) -> AttemptPage:
-    """Return the caller's attempts, newest first."""
-    query = call.query(PageQuery)
+@endpoint(method="GET", path="/users/me/attempts", query=PageQuery, response=AttemptPage)
+def users_attempts(call: Call, query: PageQuery) -> AttemptPage:
+    """One's attempts, newest first."""
     return list_attempts(uid=call.caller.uid, limit=query.limit, cursor=query.cursor)
 
 
-@functions_framework.http
-@http_endpoint("users_get_public")
+@endpoint(method="GET", path="/users/{username}", response=PublicProfile, errors=(404,))
 def users_get_public(call: Call) -> PublicProfile:
-    """Return another user's public profile."""
+    """Another user's public profile (no email)."""
     return get_public_profile(username=call.params["username"])
 
 
-@functions_framework.http
-@http_endpoint("admin_set_role")
-def admin_set_role(call: Call) -> RoleOut:
-    """Grant or revoke the admin custom claim of a user."""
-    body = call.body(RoleIn)
+@endpoint(
+    method="PUT",
+    path="/admin/users/{uid}/role",
+    access="admin",
+    body=RoleIn,
+    response=RoleOut,
+    errors=(404, 409),
+)
+def admin_set_role(call: Call, body: RoleIn) -> RoleOut:
+    """Grant or revoke a user's admin role (revoking also revokes its tokens)."""
     uid = call.params["uid"]
     if uid == call.caller.uid and not body.admin:
         raise ApiError(ErrorCode.CONFLICT, "Administrators cannot revoke their own role")

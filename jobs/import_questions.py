@@ -19,8 +19,8 @@ from pydantic import ValidationError
 from common.clients import firestore_client
 from common.config import get_settings
 from common.logs import configure_logging, get_logger
-from common.models import QuestionCreate
 from common.questions import plan_upsert, slugify, upsert_questions
+from common.questions.models import QuestionCreate
 
 __all__ = ["main"]
 

@@ -21,32 +21,25 @@ import argparse
 import datetime as dt
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from common.clients import firestore_client
 from common.config import get_settings
 from common.logs import configure_logging, get_logger
-from common.matching import sweep_bucket
-from common.sessions import compact_session, end_session
+from common.matching import orphaned_buckets, sweep_bucket
+from common.sessions import (
+    compact_session,
+    end_session,
+    idle_candidates,
+    latest_activity,
+    sessions_to_compact,
+    update_count,
+)
 
 __all__ = ["main", "sweep"]
 
 _log = get_logger("jobs.sweeper")
-
-
-def _pages(query: Any, *, order_by: str, page_size: int) -> Iterator[Any]:
-    """Yield every document of ``query`` ordered by ``order_by``, a page at a time."""
-    ordered = query.order_by(order_by).order_by("__name__")
-    last = None
-    while True:
-        page = ordered.start_after(last) if last is not None else ordered
-        documents = list(page.limit(page_size).stream())
-        yield from documents
-        if len(documents) < page_size:
-            return
-        last = documents[-1]
 
 
 def _isolated(
@@ -62,65 +55,31 @@ def _isolated(
         )
 
 
-def _latest(collection: Any) -> dt.datetime | None:
-    from google.cloud import firestore
-
-    newest = list(
-        collection.order_by("createdAt", direction=firestore.Query.DESCENDING).limit(1).stream()
-    )
-    return newest[0].get("createdAt") if newest else None
-
-
 def end_idle_sessions(
     *, now: dt.datetime, idle: dt.timedelta, page_size: int, totals: Counter[str]
 ) -> None:
     """End sessions with no activity since ``now - idle``."""
-    from google.cloud.firestore_v1.base_query import FieldFilter
-
     cutoff = now - idle
-    query = (
-        firestore_client()
-        .collection("sessions")
-        .where(filter=FieldFilter("status", "==", "active"))
-        .where(filter=FieldFilter("lastActivityAt", "<", cutoff))
-    )
 
-    def end_if_idle(snapshot: Any) -> None:
-        stamps = [snapshot.get("lastActivityAt")]
-        stamps += [_latest(snapshot.reference.collection(name)) for name in ("updates", "messages")]
-        latest = max(stamp for stamp in stamps if stamp is not None)
-        if latest >= cutoff:
-            # Clients wrote directly to Firestore: the session is alive, remember when.
-            snapshot.reference.update({"lastActivityAt": latest})
+    def end_if_idle(session_id: str) -> None:
+        if latest_activity(session_id) >= cutoff:
             totals["sessions_still_active"] += 1
             return
-        if end_session(session_id=snapshot.id, reason="idle"):
+        if end_session(session_id=session_id, reason="idle"):
             totals["sessions_ended"] += 1
             _log.info(
                 "ended an idle session",
-                extra={"event": "sweeper_session_ended", "sessionId": snapshot.id},
+                extra={"event": "sweeper_session_ended", "sessionId": session_id},
             )
 
-    for snapshot in _pages(query, order_by="lastActivityAt", page_size=page_size):
-        _isolated("session", {"sessionId": snapshot.id}, totals, partial(end_if_idle, snapshot))
+    for session_id in idle_candidates(before=cutoff, page_size=page_size):
+        _isolated("session", {"sessionId": session_id}, totals, partial(end_if_idle, session_id))
 
 
 def end_orphaned_requests(
     *, now: dt.datetime, grace: dt.timedelta, page_size: int, totals: Counter[str]
 ) -> None:
     """Sweep the buckets of waiting requests whose expiry is long past."""
-    from google.cloud.firestore_v1.base_query import FieldFilter
-
-    query = (
-        firestore_client()
-        .collection("matchRequests")
-        .where(filter=FieldFilter("status", "==", "waiting"))
-        .where(filter=FieldFilter("expiresAt", "<", now - grace))
-    )
-    buckets = {
-        (s.get("difficulty"), s.get("language"))
-        for s in _pages(query, order_by="expiresAt", page_size=page_size)
-    }
 
     def sweep_one(difficulty: str, language: str) -> None:
         result = sweep_bucket(difficulty=difficulty, language=language)
@@ -138,7 +97,7 @@ def end_orphaned_requests(
             },
         )
 
-    for difficulty, language in sorted(buckets):
+    for difficulty, language in orphaned_buckets(before=now - grace, page_size=page_size):
         _isolated(
             "bucket",
             {"difficulty": difficulty, "language": language},
@@ -151,32 +110,22 @@ def compact_long_logs(
     *, now: dt.datetime, threshold: int, page_size: int, totals: Counter[str]
 ) -> None:
     """Compact active sessions with long update logs, and ended ones with anything left."""
-    from google.cloud.firestore_v1.base_query import FieldFilter
 
-    sessions = firestore_client().collection("sessions")
-    active = sessions.where(filter=FieldFilter("status", "==", "active"))
-    recently_ended = sessions.where(filter=FieldFilter("status", "==", "ended")).where(
-        filter=FieldFilter("endedAt", ">=", now - dt.timedelta(days=1))
-    )
-
-    def compact_if_long(snapshot: Any, limit: int) -> None:
-        count = snapshot.reference.collection("updates").count().get()[0][0].value
-        if count > limit:
-            result = compact_session(snapshot.id)
+    def compact_if_long(session_id: str, limit: int) -> None:
+        if update_count(session_id) > limit:
+            result = compact_session(session_id)
             totals["updates_compacted"] += result.merged
             totals["sessions_compacted"] += 1 if result.merged else 0
 
-    for query, order_by, limit in (
-        (active, "lastActivityAt", threshold),
-        (recently_ended, "endedAt", 0),
+    for session_id, limit in sessions_to_compact(
+        threshold=threshold, ended_since=now - dt.timedelta(days=1), page_size=page_size
     ):
-        for snapshot in _pages(query, order_by=order_by, page_size=page_size):
-            _isolated(
-                "session",
-                {"sessionId": snapshot.id},
-                totals,
-                partial(compact_if_long, snapshot, limit),
-            )
+        _isolated(
+            "session",
+            {"sessionId": session_id},
+            totals,
+            partial(compact_if_long, session_id, limit),
+        )
 
 
 def sweep(

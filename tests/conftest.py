@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import requests
 
 from common.config import get_settings
 from devstack import LocalStack
-from tests.support import AuthEmulator, EmulatorUser
+from tests.support import Api, AuthEmulator, EmulatorUser
 
 ALLOWED_ORIGIN = "https://app.peerprep.test"
 TEST_ENV = {
@@ -23,39 +21,6 @@ TEST_ENV = {
     "COMPACTION_GRACE_S": "0",
     "LOG_LEVEL": "INFO",
 }
-
-
-class Api:
-    """HTTP client for the gateway: ``api.get("/health")`` goes to ``…/api/health``."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.session = requests.Session()
-
-    def request(
-        self, method: str, path: str, *, user: EmulatorUser | None = None, **kwargs: Any
-    ) -> requests.Response:
-        """Send a request, signed in as ``user`` when given."""
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if user is not None:
-            headers.setdefault("Authorization", f"Bearer {user.token}")
-        kwargs.setdefault("timeout", 30)
-        return self.session.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.request("DELETE", path, **kwargs)
 
 
 @pytest.fixture(scope="session")

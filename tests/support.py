@@ -1,61 +1,132 @@
-"""Test helpers: the browser-side clients of devstack.client, and sessions made directly."""
+"""Test helpers, shared by every test module: the gateway client, the error-shape check, jobs run
+as Cloud Run runs them, the browser-side clients of devstack.client, and data made directly."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from typing import Any
 
+import requests
+
+from common.catalogue import Language
 from devstack.client import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
+from devstack.stack import ROOT
 
 __all__ = [
+    "Api",
     "AuthEmulator",
     "EditorClient",
     "EmulatorUser",
     "FirestoreRest",
+    "assert_error",
     "make_session",
+    "run_job",
     "unique",
     "waiting_request",
 ]
+
+
+class Api:
+    """HTTP client for the gateway: ``api.get("/health")`` goes to ``…/api/health``."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.session = requests.Session()
+
+    def request(
+        self, method: str, path: str, *, user: EmulatorUser | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """Send a request, signed in as ``user`` when given."""
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if user is not None:
+            headers.setdefault("Authorization", f"Bearer {user.token}")
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, f"{self.base_url}{path}", headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+def assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["details"], list)
+    assert body["requestId"] == response.headers["X-Request-Id"]
+    return body  # type: ignore[no-any-return]
+
+
+def run_job(
+    module: str, *args: str, env: dict[str, str] | None = None, timeout_s: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m jobs.<module>`` against the test stack, as the Cloud Run job runs."""
+    return subprocess.run(
+        [sys.executable, "-m", f"jobs.{module}", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
 
 
 def make_session(
     users: list[EmulatorUser],
     *,
     starter: str = "def solve():\n    pass\n",
-    language: str = "python",
+    language: Language = "python",
 ) -> str:
-    """Create an active session of these users as the matching worker does (server client)."""
-    from common.clients import firestore_client
-    from common.collab import initial_state
+    """Create an active session of these users, shaped as the matching worker makes one."""
+    from common.questions.models import QuestionSnapshot
+    from common.sessions import SESSIONS
+    from common.sessions.crdt import initial_state
+    from common.sessions.models import ParticipantInfo, SessionDoc
 
     now = dt.datetime.now(dt.UTC)
-    reference = firestore_client().collection("sessions").document()
-    reference.set(
-        {
-            "participants": [user.uid for user in users],
-            "participantInfo": {user.uid: {"username": f"user_{user.uid[:6]}"} for user in users},
-            "question": {
-                "id": unique("q"),
-                "title": "Pair With Target Sum",
-                "slug": "pair-with-target-sum",
-                "description": "Find two numbers.",
-                "difficulty": "easy",
-                "topics": ["arrays"],
-                "examples": [{"input": "1", "output": "2", "explanation": None}],
-                "constraints": ["n > 0"],
-                "starterCode": starter,
-            },
-            "language": language,
-            "status": "active",
-            "leftBy": [],
-            "createdAt": now,
-            "lastActivityAt": now,
-            "endedAt": None,
-            "snapshot": initial_state(starter),
-            "snapshotAt": now,
-            "snapshotVersion": 0,
-        }
+    question = QuestionSnapshot(
+        id=unique("q"),
+        title="Pair With Target Sum",
+        slug="pair-with-target-sum",
+        description="Find two numbers.",
+        difficulty="easy",
+        topics=["arrays"],
+        examples=[{"input": "1", "output": "2", "explanation": None}],
+        constraints=["n > 0"],
+        starter_code=starter,
     )
+    document = SessionDoc(
+        participants=[user.uid for user in users],
+        participant_info={
+            user.uid: ParticipantInfo(username=f"user_{user.uid[:6]}") for user in users
+        },
+        question=question,
+        language=language,
+        status="active",
+        created_at=now,
+        last_activity_at=now,
+        snapshot_at=now,
+        snapshot=initial_state(starter),
+    )
+    reference = SESSIONS.collection().document()
+    reference.set(SESSIONS.dump(document))
     return str(reference.id)
 
 

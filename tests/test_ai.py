@@ -18,11 +18,17 @@ import requests
 
 from common.clients import firestore_client
 from devstack import LocalStack
-from tests.conftest import Api
 from tests.fake_gemini import DEFAULT_CHUNKS, FakeGemini, Recorded, Reply
-from tests.support import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
+from tests.support import (
+    Api,
+    AuthEmulator,
+    EditorClient,
+    EmulatorUser,
+    FirestoreRest,
+    assert_error,
+    unique,
+)
 from tests.support import make_session as make_plain_session
-from tests.test_http_contract import assert_error
 
 GATEWAY = "api-ai"
 API_KEY = "test-gemini-key"
@@ -470,7 +476,7 @@ def _oversized(stack: LocalStack, writer: EmulatorUser, session_id: str) -> None
     """Write updates (each under the rules' 64 KiB) until the code would pass 256 KiB."""
     import pycrdt
 
-    from common.collab import MAX_CODE_BYTES, edit
+    from common.sessions.crdt import MAX_CODE_BYTES, edit
 
     state = firestore_client().collection("sessions").document(session_id).get().get("snapshot")
     doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()

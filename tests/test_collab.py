@@ -8,7 +8,7 @@ import pycrdt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from common.collab import byte_offset, edit, initial_state, merge, text_of
+from common.sessions.crdt import byte_offset, edit, initial_state, merge, text_of
 
 TEXTS = st.text(alphabet="ab \néé中😀", max_size=4)
 

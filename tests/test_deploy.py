@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openapi_spec_validator import validate
 
-from common.registry import ENDPOINTS
+from common.registry import all_endpoints
 from devstack.stack import ROOT
 from tools.deploy_plan import gateway_document
 
@@ -37,7 +37,7 @@ def test_dry_run_plans_every_resource_and_calls_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert not (tmp_path / "calls").exists()
-    for endpoint in ENDPOINTS:
+    for endpoint in all_endpoints():
         assert f"functions deploy {endpoint.name} " in out, endpoint.name
     assert "pubsub topics create match-requests-dead-letter" in out
     assert "pubsub subscriptions create match-worker" in out and "--enable-message-ordering" in out

@@ -6,21 +6,9 @@ import time
 from typing import Any
 
 import pytest
-import requests
 
-from tests.conftest import ALLOWED_ORIGIN, Api
-from tests.support import AuthEmulator, EmulatorUser, unique
-
-
-def assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    assert isinstance(body["error"]["details"], list)
-    assert body["requestId"] == response.headers["X-Request-Id"]
-    return body  # type: ignore[no-any-return]
+from tests.conftest import ALLOWED_ORIGIN
+from tests.support import Api, AuthEmulator, EmulatorUser, assert_error, unique
 
 
 def role_path(user: EmulatorUser) -> str:

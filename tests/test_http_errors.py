@@ -8,14 +8,14 @@ import flask
 import pytest
 from google.api_core import exceptions
 
-from common.http import Call, http_endpoint
+from common.http import Call, endpoint
 
 # google-api-core's exception constructors are untyped.
 google_exceptions: Any = exceptions
 
 
 def _app(error: BaseException) -> flask.Flask:
-    @http_endpoint("health")
+    @endpoint(method="GET", path="/", access="public")
     def failing(call: Call) -> None:
         raise error
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +13,10 @@ import pytest
 
 from common.catalogue import DIFFICULTIES, LANGUAGES
 from common.clients import firestore_client
-from common.models import QuestionCreate
 from common.questions import slugify
+from common.questions.models import QuestionCreate
 from devstack.stack import ROOT
-from tests.conftest import Api
-from tests.support import EmulatorUser, unique
+from tests.support import Api, EmulatorUser, run_job, unique
 
 Json = dict[str, Any]
 
@@ -48,15 +44,7 @@ class ImportRun:
 
 
 def run_import(path: Path, *args: str) -> ImportRun:
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.import_questions", "--file", str(path), *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_job("import_questions", "--file", str(path), *args)
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     # Every stdout line is one Cloud Logging JSON object.
     events = [json.loads(line) for line in lines]

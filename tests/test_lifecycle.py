@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -16,21 +13,21 @@ import pycrdt
 import pytest
 
 from common.clients import firestore_client
-from common.collab import MAX_CODE_BYTES, edit, initial_state, text_of
-from common.sessions import compact_session, session_code
+from common.sessions import SESSIONS, compact_session, session_code
+from common.sessions.crdt import MAX_CODE_BYTES, edit, initial_state, text_of
 from devstack import LocalStack
-from devstack.stack import ROOT
-from tests.conftest import Api
 from tests.support import (
+    Api,
     AuthEmulator,
     EditorClient,
     EmulatorUser,
     FirestoreRest,
+    assert_error,
     make_session,
+    run_job,
     unique,
     waiting_request,
 )
-from tests.test_http_contract import assert_error
 
 STARTER = "def solve(nums):\n    pass\n"
 JUNK = b"\xff\x13not a yjs update at all\x00\x01"
@@ -123,7 +120,7 @@ def test_who_left_can_match_again_at_once_and_is_out_of_the_session(
 
 def _joined_doc(session_id: str) -> pycrdt.Doc[pycrdt.Text]:
     doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
-    doc.apply_update(session_code(session_id, _session(session_id)).state)
+    doc.apply_update(session_code(session_id, SESSIONS.parse(_session(session_id))).state)
     return doc
 
 
@@ -290,15 +287,7 @@ def test_options_without_preflight_headers_answers_every_path(api: Api) -> None:
 
 
 def _sweeper(*args: str, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.sweeper", *args],
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_job("sweeper", *args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 

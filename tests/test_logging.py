@@ -7,8 +7,7 @@ import time
 from typing import Any
 
 from devstack import LocalStack
-from tests.conftest import Api
-from tests.support import unique
+from tests.support import Api, unique
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 

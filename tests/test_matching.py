@@ -19,11 +19,9 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 
 from common.clients import firestore_client
 from common.matching import CALLBACK_PATH
-from common.messaging import enqueue_callback
+from common.tasks import enqueue_callback
 from devstack import LocalStack
-from tests.conftest import Api
-from tests.support import AuthEmulator, EmulatorUser, unique, waiting_request
-from tests.test_http_contract import assert_error
+from tests.support import Api, AuthEmulator, EmulatorUser, assert_error, unique, waiting_request
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 

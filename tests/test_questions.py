@@ -16,14 +16,12 @@ import requests
 
 from common.catalogue import DIFFICULTIES, TOPICS
 from common.clients import firestore_client
-from common.models import QuestionCreate
 from common.paging import encode_cursor
 from common.questions import has_questions, pick_question, slugify
+from common.questions.models import QuestionCreate
 from devstack import LocalStack
 from devstack.stack import ROOT
-from tests.conftest import Api
-from tests.support import EmulatorUser, unique
-from tests.test_http_contract import assert_error
+from tests.support import Api, EmulatorUser, assert_error, unique
 
 Json = dict[str, Any]
 Counts = dict[str, dict[str, int]]

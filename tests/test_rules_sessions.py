@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.clients import firestore_client
-from common.collab import edit, initial_state
+from common.sessions.crdt import edit, initial_state
 from devstack import LocalStack
 from tests.support import AuthEmulator, EmulatorUser, FirestoreRest, make_session
 

@@ -9,7 +9,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 import threading
 import time
 from typing import Any
@@ -19,20 +18,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from common.clients import firestore_client
-from common.collab import merge, text_of
-from common.sessions import compact_session, session_code
+from common.sessions import SESSIONS, compact_session, session_code
+from common.sessions.crdt import merge, text_of
 from devstack import LocalStack
 from devstack.stack import ROOT
-from tests.conftest import Api
 from tests.support import (
+    Api,
     AuthEmulator,
     EditorClient,
     EmulatorUser,
+    assert_error,
     make_session,
+    run_job,
     unique,
     waiting_request,
 )
-from tests.test_http_contract import assert_error
 
 # The Python clients of these tests are pycrdt documents, and pycrdt 0.14.13 can write updates
 # that split a surrogate pair (emoji) in yjs's eyes after concurrent edits around one (browsers
@@ -46,7 +46,7 @@ def _session(session_id: str) -> dict[str, Any]:
 
 
 def _server_text(session_id: str) -> str:
-    return session_code(session_id, _session(session_id)).text
+    return session_code(session_id, SESSIONS.parse(_session(session_id))).text
 
 
 def yjs_text(updates: list[bytes]) -> str:
@@ -320,15 +320,7 @@ def test_leave_refuses_outsiders(api: Api, auth: AuthEmulator) -> None:
 
 
 def _sweeper(*args: str) -> list[dict[str, Any]]:
-    result = subprocess.run(
-        [sys.executable, "-m", "jobs.sweeper", *args],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_job("sweeper", *args)
     assert result.returncode == 0, result.stdout + result.stderr
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,13 +10,10 @@ import pytest
 import requests
 
 from common.clients import firestore_client
-from common.models import Attempt
 from common.users import record_attempt
+from common.users.models import Attempt
 from devstack import LocalStack
-from devstack.stack import ROOT
-from tests.conftest import Api
-from tests.support import AuthEmulator, EmulatorUser, unique
-from tests.test_http_contract import assert_error
+from tests.support import Api, AuthEmulator, EmulatorUser, assert_error, run_job, unique
 
 
 def new_username() -> str:
@@ -440,29 +434,12 @@ def test_grant_admin_command_sets_the_claim(
 ) -> None:
     user = auth.sign_up()
     target = auth.sign_up()
-    command = [sys.executable, "-m", "jobs.grant_admin", "--email", user.email]
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_job("grant_admin", "--email", user.email)
     assert result.returncode == 0, result.stdout + result.stderr
     auth.sign_in(user)
     assert (
         api.put(f"/admin/users/{target.uid}/role", json={"admin": True}, user=user).status_code
         == 200
     )
-    missing = subprocess.run(
-        [sys.executable, "-m", "jobs.grant_admin", "--email", "nobody@example.test"],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    missing = run_job("grant_admin", "--email", "nobody@example.test")
     assert missing.returncode == 1

@@ -24,8 +24,8 @@ from typing import Any
 import pycrdt
 import pytest
 
-from common.collab import TEXT_NAME, byte_offset, combine, edit, initial_state, text_of
-from common.collab import fold as collab_fold
+from common.sessions.crdt import TEXT_NAME, byte_offset, combine, edit, initial_state, text_of
+from common.sessions.crdt import fold as collab_fold
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "yjs_updates.json"

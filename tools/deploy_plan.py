@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from common.openapi import build_openapi
-from common.registry import ENDPOINTS
+from common.registry import all_endpoints
 
 __all__ = ["main"]
 
@@ -21,7 +21,7 @@ __all__ = ["main"]
 def gateway_document(*, project: str, region: str) -> dict[str, Any]:
     """Return the OpenAPI document with each operation routed to its function."""
     document = copy.deepcopy(build_openapi())
-    by_name = {endpoint.name: endpoint for endpoint in ENDPOINTS}
+    by_name = {endpoint.name: endpoint for endpoint in all_endpoints()}
     for item in document["paths"].values():
         for operation in item.values():
             name = operation["operationId"]
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--region", default="europe-west1")
     args = parser.parse_args(argv)
     if args.what == "functions":
-        for endpoint in ENDPOINTS:
+        for endpoint in all_endpoints():
             kind = "http" if endpoint.is_http else "pubsub"
             sys.stdout.write(f"{endpoint.name}\t{kind}\t{endpoint.access}\n")
     else:

@@ -109,7 +109,7 @@ function asDoc(session: SessionOut): SessionDoc {
     participantInfo: session.participantInfo,
     language: session.language,
     status: session.status,
-    leftBy: session.leftBy,
+    leftBy: session.leftBy ?? [],
     endedAt: session.endedAt ? new Date(session.endedAt) : null,
     endReason: null,
   };

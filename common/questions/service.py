@@ -20,8 +20,9 @@ from common.catalogue import DIFFICULTIES, TOPICS, Difficulty
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
-from common.models import (
-    Page,
+from common.models import Page
+from common.paging import decode_cursor, encode_cursor
+from common.questions.models import (
     Question,
     QuestionCreate,
     QuestionsQuery,
@@ -30,7 +31,6 @@ from common.models import (
     TopicCount,
     TopicsOut,
 )
-from common.paging import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from google.cloud.firestore import (
@@ -48,6 +48,7 @@ __all__ = [
     "create_question",
     "delete_question",
     "get_question",
+    "has_questions",
     "list_questions",
     "list_topics",
     "pick_question",

@@ -1,60 +1,20 @@
-"""Pub/Sub publishing and Cloud Tasks scheduling, with the caller's trace carried along."""
+"""Cloud Tasks scheduling: named HTTP callbacks, with the caller's trace carried along."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from common.auth import TASKS_SECRET_HEADER
-from common.clients import queue_path, tasks_client, topic_path
+from common.clients import queue_path, tasks_client
 from common.config import get_settings
-from common.logs import current_trace, get_logger
+from common.logs import get_logger
+from common.pubsub import trace_attributes
 
-if TYPE_CHECKING:
-    from google.cloud.pubsub_v1 import PublisherClient
+__all__ = ["enqueue_callback"]
 
-__all__ = ["enqueue_callback", "ordered_publisher", "publish_json"]
-
-_PUBLISH_TIMEOUT_S = 10.0
 _log = get_logger(__name__)
-
-
-@functools.cache
-def ordered_publisher() -> PublisherClient:
-    """Return this instance's publisher with message ordering on (one per instance)."""
-    from google.cloud.pubsub_v1 import PublisherClient
-    from google.cloud.pubsub_v1.types import BatchSettings, PublisherOptions
-
-    return PublisherClient(
-        batch_settings=BatchSettings(max_latency=0.005),
-        publisher_options=PublisherOptions(enable_message_ordering=True),
-    )
-
-
-def _trace_attributes() -> dict[str, str]:
-    trace = current_trace()
-    return {"traceparent": trace.child().traceparent()} if trace else {}
-
-
-def publish_json(topic: str, payload: dict[str, Any], *, ordering_key: str) -> str:
-    """Publish a JSON message (never an empty body) and wait for its id.
-
-    Messages with the same ordering key are delivered one after the other, so the subscriber
-    handles one key's work serially.
-    """
-    publisher = ordered_publisher()
-    path = topic_path(topic)
-    data = json.dumps(payload, separators=(",", ":")).encode()
-    try:
-        future = publisher.publish(path, data, ordering_key=ordering_key, **_trace_attributes())
-        message_id: str = future.result(timeout=_PUBLISH_TIMEOUT_S)
-    except Exception:
-        # A failed publish pauses its ordering key in this client until resumed.
-        publisher.resume_publish(path, ordering_key)
-        raise
-    return message_id
 
 
 def enqueue_callback(
@@ -74,7 +34,7 @@ def enqueue_callback(
     if not settings.public_base_url:
         raise RuntimeError("PUBLIC_BASE_URL is not set: Cloud Tasks cannot call back")
     url = settings.public_base_url.rstrip("/") + path
-    headers = {"Content-Type": "application/json", **_trace_attributes()}
+    headers = {"Content-Type": "application/json", **trace_attributes()}
     http_request: dict[str, Any] = {
         "http_method": tasks_v2.HttpMethod.POST,
         "url": url,

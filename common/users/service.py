@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from common.auth import AuthUser, firebase_app
@@ -17,26 +19,22 @@ from common.catalogue import DIFFICULTIES
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
-from common.models import (
-    Attempt,
-    Page,
-    Profile,
-    ProfileCreate,
-    ProfileUpdate,
-    PublicProfile,
-    Stats,
-)
+from common.models import Page
 from common.paging import decode_cursor, encode_cursor
+from common.users.models import Attempt, Profile, ProfileCreate, ProfileUpdate, PublicProfile, Stats
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference, Transaction
 
 __all__ = [
+    "MatchProfile",
     "create_profile",
     "delete_account",
     "get_profile",
     "get_public_profile",
     "list_attempts",
+    "match_profiles",
+    "profile_exists",
     "record_attempt",
     "set_admin_role",
     "update_profile",
@@ -179,7 +177,7 @@ def update_profile(*, uid: str, changes: ProfileUpdate) -> Profile:
 
 
 def delete_account(*, user: AuthUser) -> None:
-    """Delete the caller's attempts, profile, username, match request and Auth account.
+    """Delete the caller's attempts, profile, username and Auth account.
 
     Safe to call again after a partial failure: each step skips what is already gone.
     """
@@ -206,12 +204,41 @@ def delete_account(*, user: AuthUser) -> None:
             if name_snapshot.exists and name_snapshot.get("uid") == user.uid:
                 transaction.delete(name_ref)
             transaction.delete(profile_snapshot.reference)
-        transaction.delete(client.collection("matchRequests").document(user.uid))
 
     _delete(client.transaction())
     with contextlib.suppress(firebase_auth.UserNotFoundError):
         firebase_auth.delete_user(user.uid, app=firebase_app())
     _log.info("account deleted", extra={"event": "account_deleted", "uid": user.uid})
+
+
+def profile_exists(uid: str) -> bool:
+    """Tell whether the user has created a profile."""
+    return bool(_user_ref(uid).get().exists)
+
+
+@dataclass(frozen=True)
+class MatchProfile:
+    """What matching needs of a user: the name partners see, the questions to avoid."""
+
+    username: str
+    attempted_question_ids: frozenset[str]
+
+
+def match_profiles(uids: Iterable[str]) -> dict[str, MatchProfile]:
+    """Return the profiles of these users (a user without one is shown by its uid)."""
+    wanted = list(uids)
+    found = {
+        snapshot.id: snapshot.to_dict() or {}
+        for snapshot in firestore_client().get_all([_user_ref(uid) for uid in wanted])
+        if snapshot.exists
+    }
+    return {
+        uid: MatchProfile(
+            username=str(found.get(uid, {}).get("username") or uid),
+            attempted_question_ids=frozenset(found.get(uid, {}).get("attemptedQuestionIds") or ()),
+        )
+        for uid in wanted
+    }
 
 
 def list_attempts(*, uid: str, limit: int, cursor: str | None) -> Page[Attempt]:

@@ -1,0 +1,94 @@
+"""The Firestore kit every domain uses: the clock, transactions, typed stored documents.
+
+A stored document is a pydantic model (camelCase fields, as in Firestore). ``Collection`` ties a
+collection name to its model, so that a domain module reads typed documents, never dicts::
+
+    REQUESTS = Collection("matchRequests", MatchRequestDoc)
+    request = REQUESTS.read(REQUESTS.ref(uid).get())   # MatchRequestDoc | None
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from common.clients import firestore_client
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import (
+        CollectionReference,
+        DocumentReference,
+        DocumentSnapshot,
+        Transaction,
+    )
+
+    Snapshot = DocumentSnapshot[DocumentReference]
+
+__all__ = ["TRANSACTION_ATTEMPTS", "Collection", "now", "pages", "transaction"]
+
+# Attempts of one transaction under contention before google-cloud-firestore gives up.
+TRANSACTION_ATTEMPTS = 10
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def now() -> dt.datetime:
+    """Return the current time, timezone-aware (UTC)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def transaction(*, attempts: int = TRANSACTION_ATTEMPTS) -> Transaction:
+    """Return a new transaction of this instance's client (retried up to ``attempts``)."""
+    return firestore_client().transaction(max_attempts=attempts)
+
+
+def pages(query: Any, *, order_by: str, page_size: int) -> Iterator[Snapshot]:
+    """Yield every document of ``query`` ordered by ``order_by``, a page at a time.
+
+    The cursor is the last document's values, so documents that leave the query meanwhile (a
+    session ended, a request timed out) never make the next page skip one.
+    """
+    ordered = query.order_by(order_by).order_by("__name__")
+    last = None
+    while True:
+        page = ordered.start_after(last) if last is not None else ordered
+        documents = list(page.limit(page_size).stream())
+        yield from documents
+        if len(documents) < page_size:
+            return
+        last = documents[-1]
+
+
+@dataclass(frozen=True)
+class Collection(Generic[M]):
+    """A top-level collection and the model of its documents."""
+
+    name: str
+    model: type[M]
+
+    def collection(self) -> CollectionReference:
+        """Return the collection reference."""
+        return firestore_client().collection(self.name)
+
+    def ref(self, document_id: str) -> DocumentReference:
+        """Return the reference of one document."""
+        return self.collection().document(document_id)
+
+    def read(self, snapshot: Snapshot) -> M | None:
+        """Return the snapshot's document as the model, or None if it does not exist."""
+        if not snapshot.exists:
+            return None
+        return self.parse(snapshot.to_dict() or {})
+
+    def parse(self, data: dict[str, Any]) -> M:
+        """Return stored data as the model."""
+        return self.model.model_validate(data)
+
+    @staticmethod
+    def dump(document: BaseModel) -> dict[str, Any]:
+        """Return a model as the data to store (camelCase, Python types Firestore keeps)."""
+        return document.model_dump(by_alias=True)

@@ -1,0 +1,457 @@
+"""Matching on Firestore, Pub/Sub and Cloud Tasks: requests, the bucket sweep, relax and expiry.
+
+A bucket is one (difficulty, language): only requests in the same bucket can be compatible
+(``policy``). Every change of a bucket's outcome happens in ``sweep_bucket``, one Firestore
+transaction that reads the bucket's waiting requests and, all or nothing, pairs every compatible
+couple it finds (oldest first), creates their sessions and times out what is overdue. Messages
+are published with the bucket as ordering key, so the worker sweeps each bucket serially and
+transactions do not pile up on the same documents as load grows; a duplicate, late or stale
+message finds nothing waiting for it and changes nothing.
+
+Invariants (tests/test_matching.py): nobody is in two sessions; every request ends matched,
+cancelled or timed_out; two compatible requests never both time out while both waited; a stale
+message or callback never changes a newer request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from common.auth import AuthUser
+from common.config import get_settings
+from common.errors import ApiError, ErrorCode
+from common.firestore import Collection, now, pages, transaction
+from common.logs import get_logger
+from common.matching.models import MatchIn, MatchRequestDoc, MatchRequestOut
+from common.matching.policy import Waiting, bucket_key, pair_up, question_topics
+from common.pubsub import publish_json
+from common.questions import has_questions, pick_question
+from common.tasks import enqueue_callback
+from common.users import match_profiles, profile_exists
+from common.users.models import PartnerRef
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import Transaction
+
+__all__ = [
+    "CALLBACK_PATH",
+    "REQUESTS",
+    "NotDueError",
+    "SweepResult",
+    "cancel_match",
+    "forget_request",
+    "get_match",
+    "handle_match_message",
+    "handle_timeout",
+    "orphaned_buckets",
+    "publish_request",
+    "request_match",
+    "sweep_bucket",
+]
+
+CALLBACK_PATH = "/internal/match-timeout"
+REQUESTS = Collection("matchRequests", MatchRequestDoc)
+# Most waiting requests one sweep reads; later messages sweep the rest.
+_BUCKET_LIMIT = 100
+# A waiting request this long past its expiry lost its expiry callback: a new request replaces it.
+_ORPHAN_GRACE = dt.timedelta(seconds=60)
+_NO_PARTNER = "Nobody compatible asked for a match in time"
+_NO_QUESTION = (
+    "A partner was found, but the question bank has no question for this difficulty any more: "
+    "try another difficulty"
+)
+_log = get_logger(__name__)
+
+
+class NotDueError(Exception):
+    """A callback came before its time (clock skew): Cloud Tasks should retry it later."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"not due for {seconds:.1f} s")
+        self.seconds = seconds
+
+
+def publish_request(*, uid: str, request_id: str, difficulty: str, language: str) -> None:
+    """Hand a request to the worker, on its bucket's ordering key (one sweep at a time)."""
+    publish_json(
+        get_settings().match_topic,
+        {"uid": uid, "requestId": request_id},
+        ordering_key=bucket_key(difficulty, language),
+    )
+
+
+def _out(request: MatchRequestDoc) -> MatchRequestOut:
+    return MatchRequestOut.model_validate(request.model_dump())
+
+
+def _wait_s(start: dt.datetime, end: dt.datetime) -> float:
+    return round((end - start).total_seconds(), 3)
+
+
+# ---- the HTTP side ------------------------------------------------------------------------------
+
+
+def request_match(*, user: AuthUser, data: MatchIn) -> MatchRequestOut:
+    """Start matching: write the request, schedule relax and expiry, publish it to the worker."""
+    from google.api_core import exceptions as google_exceptions
+    from google.cloud import firestore
+
+    from common.sessions import in_active_session  # the CRDT code: only when asked
+
+    settings = get_settings()
+    if not profile_exists(user.uid):
+        raise ApiError(ErrorCode.PROFILE_REQUIRED, "Create your profile (POST /users) first")
+    if not has_questions(difficulty=data.difficulty, topics=list(data.topics)):
+        raise ApiError(
+            ErrorCode.NO_QUESTIONS,
+            "No question of this difficulty has any of these topics: nobody could be matched",
+        )
+    at = now()
+    request = MatchRequestDoc(
+        uid=user.uid,
+        request_id=uuid.uuid4().hex,
+        status="waiting",
+        difficulty=data.difficulty,
+        topics=list(data.topics),
+        language=data.language,
+        relaxed=False,
+        created_at=at,
+        relax_at=at + dt.timedelta(seconds=settings.match_relax_seconds),
+        expires_at=at + dt.timedelta(seconds=settings.match_expire_seconds),
+    )
+    reference = REQUESTS.ref(user.uid)
+
+    @firestore.transactional
+    def _write(transaction: Transaction) -> None:
+        current = REQUESTS.read(reference.get(transaction=transaction))
+        if current is not None and current.status == "waiting":
+            if current.expires_at + _ORPHAN_GRACE > at:
+                raise ApiError(ErrorCode.ALREADY_WAITING, "You are already waiting for a match")
+            _log.warning("replacing an orphaned match request", extra={"uid": user.uid})
+        if (
+            current is not None
+            and current.status == "matched"
+            and current.session_id
+            and in_active_session(transaction, session_id=current.session_id, uid=user.uid)
+        ):
+            raise ApiError(
+                ErrorCode.IN_SESSION,
+                "You are in an active session: leave it first",
+                details=[
+                    {"field": "sessionId", "message": current.session_id, "type": "in_session"}
+                ],
+            )
+        transaction.set(reference, REQUESTS.dump(request))
+
+    _write(transaction())
+    # The callbacks are the safety net of the publish below: relax publishes again, expiry ends.
+    try:
+        for stage, run_at in (("relax", request.relax_at), ("expire", request.expires_at)):
+            enqueue_callback(
+                task_id=f"{request.request_id}-{stage}",
+                path=CALLBACK_PATH,
+                payload={"uid": user.uid, "requestId": request.request_id, "stage": stage},
+                run_at=run_at,
+            )
+    except (google_exceptions.GoogleAPICallError, RuntimeError) as exc:
+        _log.exception("could not schedule the match callbacks")
+        _end_if_current(user.uid, request.request_id, status="cancelled")
+        raise ApiError(ErrorCode.UNAVAILABLE, "Matching is unavailable, retry shortly") from exc
+    try:
+        publish_request(
+            uid=user.uid,
+            request_id=request.request_id,
+            difficulty=data.difficulty,
+            language=data.language,
+        )
+    except Exception:
+        _log.exception("could not publish the match request; the relax callback will")
+    _log.info(
+        "match requested",
+        extra={
+            "event": "match_requested",
+            "uid": user.uid,
+            "matchRequestId": request.request_id,
+            "difficulty": data.difficulty,
+            "language": data.language,
+            "topics": list(data.topics),
+        },
+    )
+    return _out(request)
+
+
+def _end_if_current(uid: str, request_id: str, *, status: str) -> None:
+    from google.cloud import firestore
+
+    reference = REQUESTS.ref(uid)
+
+    @firestore.transactional
+    def _end(transaction: Transaction) -> None:
+        current = REQUESTS.read(reference.get(transaction=transaction))
+        if current is not None and current.request_id == request_id and current.status == "waiting":
+            transaction.update(reference, {"status": status, "endedAt": now()})
+
+    _end(transaction())
+
+
+def get_match(*, uid: str) -> MatchRequestOut:
+    """Return the caller's latest match request."""
+    request = REQUESTS.read(REQUESTS.ref(uid).get())
+    if request is None:
+        raise ApiError(ErrorCode.NOT_FOUND, "You have not asked for a match")
+    return _out(request)
+
+
+def cancel_match(*, uid: str) -> MatchRequestOut:
+    """Cancel the caller's waiting request (409 with its state if it is no longer waiting)."""
+    from google.cloud import firestore
+
+    reference = REQUESTS.ref(uid)
+
+    @firestore.transactional
+    def _cancel(transaction: Transaction) -> MatchRequestDoc:
+        current = REQUESTS.read(reference.get(transaction=transaction))
+        if current is None:
+            raise ApiError(ErrorCode.NOT_FOUND, "You have not asked for a match")
+        if current.status != "waiting":
+            raise ApiError(
+                ErrorCode.CONFLICT,
+                f"The request is already {current.status}",
+                details=[
+                    {
+                        "field": "status",
+                        "message": current.status,
+                        "type": "request_state",
+                        "request": _out(current).to_json_dict(),
+                    }
+                ],
+            )
+        cancelled = current.model_copy(update={"status": "cancelled", "ended_at": now()})
+        transaction.update(reference, {"status": "cancelled", "endedAt": cancelled.ended_at})
+        return cancelled
+
+    result: MatchRequestDoc = _cancel(transaction())
+    assert result.ended_at is not None
+    _log.info(
+        "match cancelled",
+        extra={
+            "event": "match_cancelled",
+            "uid": uid,
+            "matchRequestId": result.request_id,
+            "waitS": _wait_s(result.created_at, result.ended_at),
+        },
+    )
+    return _out(result)
+
+
+def forget_request(*, uid: str) -> None:
+    """Delete the user's match request (its account is being deleted)."""
+    REQUESTS.ref(uid).delete()
+
+
+# ---- the sweep ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    sessions: list[tuple[str, Waiting, Waiting]]
+    timed_out: list[Waiting]
+    no_question: list[Waiting]
+
+
+def _bucket_query(difficulty: str, language: str) -> Any:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    return (
+        REQUESTS.collection()
+        .where(filter=FieldFilter("difficulty", "==", difficulty))
+        .where(filter=FieldFilter("language", "==", language))
+        .where(filter=FieldFilter("status", "==", "waiting"))
+        .order_by("createdAt")
+        .limit(_BUCKET_LIMIT)
+    )
+
+
+def _end_fields(reason: str, message: str, at: dt.datetime) -> dict[str, Any]:
+    return {"status": "timed_out", "endedAt": at, "reason": reason, "reasonMessage": message}
+
+
+def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
+    """Pair every compatible waiting couple of the bucket and time out the overdue, atomically."""
+    from google.cloud import firestore
+
+    from common.sessions import Participant, new_session
+
+    query = _bucket_query(difficulty, language)
+
+    @firestore.transactional
+    def _sweep(transaction: Transaction) -> SweepResult:
+        at = now()
+        waiting = [
+            Waiting.of(s.id, REQUESTS.parse(s.to_dict() or {}))
+            for s in query.get(transaction=transaction)
+        ]
+        pairs = pair_up(waiting, at)
+        paired = {uid for pair in pairs for uid in (pair[0].uid, pair[1].uid)}
+        profiles = match_profiles(sorted(paired)) if paired else {}
+        result = SweepResult(sessions=[], timed_out=[], no_question=[])
+        for a, b in pairs:
+            avoid = set(profiles[a.uid].attempted_question_ids)
+            avoid |= profiles[b.uid].attempted_question_ids
+            question = None
+            for topics in question_topics(a, b, at):
+                question = pick_question(difficulty=a.difficulty, topics=topics, avoid_ids=avoid)
+                if question is not None:
+                    break
+            if question is None:
+                # No question can ever be found for them: waiting longer would not help.
+                for request in (a, b):
+                    transaction.update(
+                        REQUESTS.ref(request.uid), _end_fields("no_question", _NO_QUESTION, at)
+                    )
+                result.no_question.extend((a, b))
+                continue
+            session_id = new_session(
+                transaction,
+                pair=(
+                    Participant(a.uid, profiles[a.uid].username, a.request_id),
+                    Participant(b.uid, profiles[b.uid].username, b.request_id),
+                ),
+                question=question,
+                language=a.language,
+                at=at,
+            )
+            for me, partner in ((a, b), (b, a)):
+                transaction.update(
+                    REQUESTS.ref(me.uid),
+                    {
+                        "status": "matched",
+                        "sessionId": session_id,
+                        "partner": PartnerRef(
+                            uid=partner.uid, username=profiles[partner.uid].username
+                        ).model_dump(by_alias=True),
+                        "endedAt": at,
+                    },
+                )
+            result.sessions.append((session_id, a, b))
+        for request in waiting:
+            if request.uid not in paired and request.expires_at <= at:
+                transaction.update(
+                    REQUESTS.ref(request.uid), _end_fields("no_partner", _NO_PARTNER, at)
+                )
+                result.timed_out.append(request)
+        return result
+
+    result: SweepResult = _sweep(transaction())
+    _log_sweep(result)
+    return result
+
+
+def _log_sweep(result: SweepResult) -> None:
+    at = now()
+    for session_id, a, b in result.sessions:
+        _log.info(
+            "match created",
+            extra={
+                "event": "match_created",
+                "sessionId": session_id,
+                "uids": [a.uid, b.uid],
+                "difficulty": a.difficulty,
+                "language": a.language,
+                "waitS": max(_wait_s(a.created_at, at), _wait_s(b.created_at, at)),
+                "waitsS": {a.uid: _wait_s(a.created_at, at), b.uid: _wait_s(b.created_at, at)},
+            },
+        )
+    for reason, requests in (("no_partner", result.timed_out), ("no_question", result.no_question)):
+        for request in requests:
+            (_log.info if reason == "no_partner" else _log.error)(
+                "match timed out",
+                extra={
+                    "event": "match_timed_out",
+                    "uid": request.uid,
+                    "matchRequestId": request.request_id,
+                    "difficulty": request.difficulty,
+                    "waitS": _wait_s(request.created_at, at),
+                    "reason": reason,
+                },
+            )
+
+
+def orphaned_buckets(*, before: dt.datetime, page_size: int) -> Iterator[tuple[str, str]]:
+    """Yield each bucket (difficulty, language) holding a request waiting past ``before``."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    query = (
+        REQUESTS.collection()
+        .where(filter=FieldFilter("status", "==", "waiting"))
+        .where(filter=FieldFilter("expiresAt", "<", before))
+    )
+    buckets = {
+        (str(s.get("difficulty")), str(s.get("language")))
+        for s in pages(query, order_by="expiresAt", page_size=page_size)
+    }
+    yield from sorted(buckets)
+
+
+# ---- the worker and the callbacks ----------------------------------------------------------------
+
+
+def _current(uid: str, request_id: str) -> MatchRequestDoc | None:
+    request = REQUESTS.read(REQUESTS.ref(uid).get())
+    if request is None or request.request_id != request_id:
+        return None
+    return request
+
+
+def handle_match_message(*, uid: str, request_id: str) -> str:
+    """Sweep the request's bucket if the request still waits; otherwise do nothing."""
+    request = _current(uid, request_id)
+    if request is None or request.status != "waiting":
+        return "stale"
+    result = sweep_bucket(difficulty=request.difficulty, language=request.language)
+    return f"swept: {len(result.sessions)} sessions, {len(result.timed_out)} timed out"
+
+
+def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
+    """Relax (and publish again) or expire the request, if it is still the current one."""
+    from google.cloud import firestore
+
+    request = _current(uid, request_id)
+    if request is None or request.status != "waiting":
+        return "stale"
+    at = now()
+    due = request.relax_at if stage == "relax" else request.expires_at
+    if due > at:
+        raise NotDueError((due - at).total_seconds())
+    bucket = {"difficulty": request.difficulty, "language": request.language}
+    if stage == "expire":
+        # The worker's sweep ends it, in the bucket's turn: one sweep at a time per bucket, and a
+        # compatible partner that still waits gets paired rather than both timing out.
+        publish_request(uid=uid, request_id=request_id, **bucket)
+        return "expiring"
+
+    reference = REQUESTS.ref(uid)
+
+    @firestore.transactional
+    def _relax(transaction: Transaction) -> bool:
+        fresh = REQUESTS.read(reference.get(transaction=transaction))
+        if fresh is None or fresh.request_id != request_id or fresh.status != "waiting":
+            return False
+        if not fresh.relaxed:
+            transaction.update(reference, {"relaxed": True})
+        return True
+
+    if not _relax(transaction()):
+        return "stale"
+    _log.info(
+        "match relaxed", extra={"event": "match_relaxed", "uid": uid, "matchRequestId": request_id}
+    )
+    # Publishing again also rescues a request whose first publish was lost.
+    publish_request(uid=uid, request_id=request_id, **bucket)
+    return "relaxed"

@@ -1,0 +1,38 @@
+"""Pub/Sub publishing, with the caller's trace carried along in the message attributes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from common.clients import publisher, topic_path
+from common.logs import current_trace
+
+__all__ = ["publish_json", "trace_attributes"]
+
+_PUBLISH_TIMEOUT_S = 10.0
+
+
+def trace_attributes() -> dict[str, str]:
+    """Return the headers or attributes that carry the current trace to the next hop."""
+    trace = current_trace()
+    return {"traceparent": trace.child().traceparent()} if trace else {}
+
+
+def publish_json(topic: str, payload: dict[str, Any], *, ordering_key: str) -> str:
+    """Publish a JSON message (never an empty body) and wait for its id.
+
+    Messages with the same ordering key are delivered one after the other, so the subscriber
+    handles one key's work serially.
+    """
+    client = publisher()
+    path = topic_path(topic)
+    data = json.dumps(payload, separators=(",", ":")).encode()
+    try:
+        future = client.publish(path, data, ordering_key=ordering_key, **trace_attributes())
+        message_id: str = future.result(timeout=_PUBLISH_TIMEOUT_S)
+    except Exception:
+        # A failed publish pauses its ordering key in this client until resumed.
+        client.resume_publish(path, ordering_key)
+        raise
+    return message_id
