@@ -1,6 +1,7 @@
 # PeerPrep serverless: one command to run the local stack, one to run every check.
 #   make dev    install what is missing, start the emulators and the gateway (Ctrl-C stops all)
-#   make test   install what is missing, then ruff, mypy and pytest against real emulators
+#   make test   install what is missing, then ruff, mypy, the web client's tsc and vitest, and
+#               pytest against real emulators (with the browser journey in Debian's chromium)
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,13 +10,17 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
+# The web client's packages; the stamp holds the lockfile's digest (devstack/web.py reads it too).
+STAMP_WEB := web/node_modules/.installed
+# Playwright drives Debian's chromium: browsers cannot be downloaded.
+CHROMIUM ?= /usr/lib/chromium/chromium
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: install dev demo test lint fmt typecheck unit pytest bench lock clean
+.PHONY: install dev demo test lint fmt typecheck unit web-check web-api pytest bench lock clean
 
-# The three installs are independent: run them side by side.
+# The installs are independent: run them side by side.
 install:
-	@$(MAKE) --no-print-directory -j3 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE)
+	@$(MAKE) --no-print-directory -j5 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE) $(STAMP_WEB) $(CHROMIUM)
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +39,18 @@ $(STAMP_NODE): package.json package-lock.json
 	node_modules/.bin/firebase --version >/dev/null
 	touch $@
 
+$(STAMP_WEB): web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	sha256sum web/package-lock.json | cut -d' ' -f1 > $@
+
+# Installed as root (CI); elsewhere a note, so that make dev still runs without it.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "note: $(CHROMIUM) is missing; the browser tests need it (sudo apt-get install chromium)" >&2; \
+	fi
+
 dev: install
 	$(PY) -m devstack
 
@@ -41,8 +58,9 @@ dev: install
 demo: install
 	$(PY) -m devstack.demo
 
-# The fast tier first (pure code, no emulators, about a second), then the checks, then the rest.
-test: install unit lint typecheck pytest
+# The fast tiers first (pure code, no emulators: Python units, then the web client's tsc and
+# vitest), then the checks, then the rest (with the browser journey).
+test: install unit web-check lint typecheck pytest
 
 lint: $(STAMP_PY)
 	$(VENV)/bin/ruff check .
@@ -58,6 +76,16 @@ typecheck: $(STAMP_PY)
 
 unit: $(STAMP_PY)
 	$(VENV)/bin/pytest tests/unit
+
+# The web client: types and unit tests (fast; the browser journey runs inside pytest).
+web-check: $(STAMP_WEB)
+	cd web && node_modules/.bin/tsc --noEmit
+	cd web && node_modules/.bin/vitest run
+
+# Regenerate the client's API types from the OpenAPI document (tests check they are current).
+web-api: $(STAMP_PY) $(STAMP_WEB)
+	$(PY) -m devstack.web openapi web/openapi.json
+	cd web && npm run --silent gen:api
 
 pytest: install
 	$(VENV)/bin/pytest --ignore=tests/unit
@@ -75,3 +103,4 @@ lock: $(STAMP_PY)
 
 clean:
 	rm -rf $(VENV) $(TASKS_VENV) node_modules .mypy_cache .pytest_cache .ruff_cache .devstack-logs
+	rm -rf web/node_modules web/dist web/test-results

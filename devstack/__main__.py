@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.stack import ROOT, LocalStack, StackError
+from devstack.web import WebBuild
 
 _STATE_FILE = Path(os.environ.get("PEERPREP_STATE_FILE") or ROOT / ".devstack.json")
 
@@ -70,16 +71,20 @@ def main() -> int:
     print(f"starting the local stack (logs in {stack.log_dir}) ...", flush=True)
     try:
         _die_with_parent()
+        # The web client builds (only when its sources changed) while the emulators start.
+        web_build = WebBuild.start()
         stack.start()
         print("seeding the question bank ...", flush=True)
         stack.seed()
+        print("serving the web client ...", flush=True)
+        stack.start_web(build=web_build)
         _STATE_FILE.write_text(json.dumps(stack.addresses(), indent=2) + "\n")
         for part, address in stack.addresses().items():
             print(f"  {part:<10} {address}", flush=True)
         print(f"  {'openapi':<10} {stack.api_url}/openapi.json", flush=True)
         print(
             f"PeerPrep local stack ready in {time.monotonic() - started:.1f} s: "
-            f"{stack.api_url} (Ctrl-C to stop)",
+            f"{stack.api_url}, web client {stack.web_url} (Ctrl-C to stop)",
             flush=True,
         )
         while True:

@@ -23,6 +23,7 @@ from devstack.groups import stop_groups
 
 if TYPE_CHECKING:
     from common.config import Settings
+    from devstack.web import WebBuild
 
 __all__ = ["ROOT", "LocalStack", "Service", "StackError", "free_port"]
 
@@ -97,8 +98,9 @@ class Service:
 class LocalStack:
     """The emulators and the gateway for one project id, on ports chosen at run time.
 
-    Ports come from ``PEERPREP_<PART>_PORT`` when set (PART: API, FIRESTORE, PUBSUB, AUTH,
-    TASKS), else are picked free, so two stacks never collide.
+    Ports come from ``PEERPREP_<PART>_PORT`` when set (PART: API, WEB, FIRESTORE, PUBSUB, AUTH,
+    TASKS), else are picked free, so two stacks never collide. The web port is chosen with the
+    others, before the gateway starts, so that the gateway's CORS allows the web client's origin.
     """
 
     project_id: str = "demo-peerprep"
@@ -123,10 +125,23 @@ class LocalStack:
         """Return ``host:port`` of one part of the stack."""
         return f"{HOST}:{self.ports[part]}"
 
+    @property
+    def web_url(self) -> str:
+        """Return the web client's address (served by ``start_web``)."""
+        return f"http://{HOST}:{self.ports['web']}/"
+
+    def web_origins(self) -> list[str]:
+        """Return the origins the web client is reached at, which the gateway's CORS allows."""
+        if "web" not in self.ports:
+            return []
+        return [f"http://{HOST}:{self.ports['web']}", f"http://localhost:{self.ports['web']}"]
+
     def addresses(self) -> dict[str, str]:
         """Return the addresses written to ``.devstack.json``."""
+        web = {"web": self.web_url} if "web" in self.services else {}
         return {
             "api": self.api_url,
+            **web,
             "firestore": self.host("firestore"),
             "auth": self.host("auth"),
             "pubsub": self.host("pubsub"),
@@ -152,7 +167,7 @@ class LocalStack:
 
     def start(self) -> None:
         """Start every emulator and the gateway, and wait until each answers."""
-        for part in ("api", "firestore", "pubsub", "auth", "tasks"):
+        for part in ("api", "web", "firestore", "pubsub", "auth", "tasks"):
             self.ports.setdefault(part, _port(f"PEERPREP_{part.upper()}_PORT"))
         try:
             self.start_firestore()
@@ -214,6 +229,8 @@ class LocalStack:
         """Start the gateway serving every function under ``/api`` and wait for its health."""
         port = self.ports.setdefault(name, free_port())
         merged = {**self.client_env(), **self.extra_env, **(env or {})}
+        origins = [o for o in merged.get("ALLOWED_ORIGINS", "").split(",") if o.strip()]
+        merged["ALLOWED_ORIGINS"] = ",".join(dict.fromkeys([*origins, *self.web_origins()]))
         service = self._spawn(
             name,
             [sys.executable, "-m", "devstack.gateway", f"--host={HOST}", f"--port={port}"],
@@ -221,6 +238,43 @@ class LocalStack:
             cwd=ROOT,
         )
         self.wait_http(name, f"http://{HOST}:{port}/api/health")
+        return service
+
+    def start_web(
+        self, *, build: WebBuild | None = None, api: str = "api", name: str = "web"
+    ) -> Service:
+        """Build the web client when needed, serve it with a config naming gateway ``api``.
+
+        ``build`` is a build already under way (``WebBuild.start()``), else one runs now.
+        """
+        # Imported here: ``python -m devstack.web`` must not find itself imported by the package.
+        from devstack.web import WebBuild, WebBuildError, client_config
+
+        try:
+            (build or WebBuild.start()).wait()
+        except WebBuildError as exc:
+            raise StackError(str(exc)) from exc
+        port = self.ports.setdefault(name, free_port())
+        config = client_config(
+            api_url=f"http://{self.host(api)}/api",
+            project_id=self.project_id,
+            auth_host=self.host("auth"),
+            firestore_host=self.host("firestore"),
+        )
+        service = self._spawn(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "devstack.web",
+                "serve",
+                f"--host={HOST}",
+                f"--port={port}",
+                f"--config={json.dumps(config)}",
+            ],
+            cwd=ROOT,
+        )
+        self.wait_http(name, f"http://{HOST}:{port}/config.json")
         return service
 
     def stop(self, grace_s: float = 5.0) -> None:

@@ -129,8 +129,30 @@ def _answers(port: int) -> bool:
 def test_make_dev_reaches_ready_serves_and_stops_within_10_s(tmp_path: Path) -> None:
     dev = _start_dev(tmp_path, [sys.executable, "-m", "devstack"])
     try:
-        assert set(dev.addresses) == {"api", "firestore", "auth", "pubsub", "tasks", "projectId"}
+        assert set(dev.addresses) == {
+            "api",
+            "web",
+            "firestore",
+            "auth",
+            "pubsub",
+            "tasks",
+            "projectId",
+        }
         assert requests.get(f"{dev.addresses['api']}/health", timeout=10).status_code == 200
+        web = dev.addresses["web"]
+        assert any(web in line for line in dev.output if "local stack ready" in line)
+        config = requests.get(f"{web}config.json", timeout=10).json()
+        assert config["apiBaseUrl"] == dev.addresses["api"]
+        assert config["emulators"]["firestore"] == dev.addresses["firestore"]
+        page = requests.get(f"{web}match", timeout=10)
+        assert page.status_code == 200
+        assert '<div id="root">' in page.text
+        preflight = requests.options(
+            f"{dev.addresses['api']}/match",
+            headers={"Origin": web.rstrip("/"), "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+        assert preflight.headers["Access-Control-Allow-Origin"] == web.rstrip("/")
         printed = subprocess.run(
             [sys.executable, "-m", "devstack", "env"],
             cwd=ROOT,
@@ -143,7 +165,7 @@ def test_make_dev_reaches_ready_serves_and_stops_within_10_s(tmp_path: Path) -> 
         assert f"export PEERPREP_API={dev.addresses['api']}" in printed
         assert f"export FIRESTORE_EMULATOR_HOST={dev.addresses['firestore']}" in printed
         spawned = _descendants(dev.process.pid)
-        assert len(spawned) >= 5  # four emulators and the gateway, at least
+        assert len(spawned) >= 6  # four emulators, the gateway and the web server, at least
     finally:
         asked = time.monotonic()
         dev.process.send_signal(signal.SIGTERM)

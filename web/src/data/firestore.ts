@@ -1,0 +1,270 @@
+/**
+ * Every Firestore listener and write of the client, in one place. Each `listen*` returns its
+ * unsubscribe; hooks (src/hooks) own their lifetimes and no component calls Firestore itself.
+ * Documents are converted here to plain objects with `Date`s, so UI logic stays pure.
+ */
+import {
+  addDoc,
+  collection,
+  doc,
+  limitToLast,
+  onSnapshot,
+  orderBy,
+  query,
+  serverTimestamp,
+  setDoc,
+  Timestamp,
+  type DocumentData,
+  type Firestore,
+  type Unsubscribe,
+} from 'firebase/firestore';
+import type { Difficulty, Language } from '../api/client';
+
+export type MatchStatus = 'waiting' | 'matched' | 'cancelled' | 'timed_out';
+
+export interface MatchRequestDoc {
+  requestId: string;
+  status: MatchStatus;
+  difficulty: Difficulty;
+  topics: string[];
+  language: Language;
+  relaxed: boolean;
+  createdAt: Date | null;
+  relaxAt: Date | null;
+  expiresAt: Date | null;
+  endedAt: Date | null;
+  sessionId: string | null;
+  partner: { uid: string; username: string } | null;
+  /** Why a request timed out: nobody compatible, or no question fits both. */
+  reason: 'no_partner' | 'no_question' | null;
+  reasonMessage: string | null;
+}
+
+export interface SessionDoc {
+  id: string;
+  participants: string[];
+  participantInfo: Record<string, { username: string }>;
+  language: Language;
+  status: 'active' | 'ended';
+  leftBy: string[];
+  endedAt: Date | null;
+  endReason: string | null;
+}
+
+export interface ChatMessage {
+  id: string;
+  author: string;
+  text: string;
+  createdAt: Date | null;
+  mode: string | null;
+  requestedBy: string | null;
+  pending: boolean;
+}
+
+export interface Selection {
+  anchor: number;
+  head: number;
+}
+
+export interface Presence {
+  uid: string;
+  online: boolean;
+  cursor: number | null;
+  selection: Selection | null;
+  updatedAt: Date | null;
+}
+
+export interface SnapshotState {
+  /** The data came from the local cache: the server has not confirmed it (offline?). */
+  fromCache: boolean;
+}
+
+export const MESSAGE_MAX_CHARS = 1000;
+const MESSAGES_SHOWN = 300;
+
+function toDate(value: unknown): Date | null {
+  if (value instanceof Timestamp) return value.toDate();
+  if (value instanceof Date) return value;
+  return null;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function int(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.trunc(value) : null;
+}
+
+export function toMatchRequest(data: DocumentData): MatchRequestDoc {
+  const partner = data.partner as { uid?: unknown; username?: unknown } | null | undefined;
+  return {
+    requestId: String(data.requestId ?? ''),
+    status: data.status as MatchStatus,
+    difficulty: data.difficulty as Difficulty,
+    topics: strings(data.topics),
+    language: data.language as Language,
+    relaxed: Boolean(data.relaxed),
+    createdAt: toDate(data.createdAt),
+    relaxAt: toDate(data.relaxAt),
+    expiresAt: toDate(data.expiresAt),
+    endedAt: toDate(data.endedAt),
+    sessionId: str(data.sessionId),
+    partner:
+      partner && typeof partner.uid === 'string'
+        ? { uid: partner.uid, username: String(partner.username ?? '') }
+        : null,
+    reason: data.reason === 'no_partner' || data.reason === 'no_question' ? data.reason : null,
+    reasonMessage: str(data.reasonMessage),
+  };
+}
+
+export function toSession(id: string, data: DocumentData): SessionDoc {
+  const info: Record<string, { username: string }> = {};
+  const rawInfo = (data.participantInfo ?? {}) as Record<string, { username?: unknown }>;
+  for (const [uid, value] of Object.entries(rawInfo)) {
+    info[uid] = { username: String(value?.username ?? 'partner') };
+  }
+  return {
+    id,
+    participants: strings(data.participants),
+    participantInfo: info,
+    language: data.language as Language,
+    status: data.status === 'ended' ? 'ended' : 'active',
+    leftBy: strings(data.leftBy),
+    endedAt: toDate(data.endedAt),
+    endReason: str(data.endReason),
+  };
+}
+
+function toSelection(value: unknown): Selection | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const anchor = int((value as { anchor?: unknown }).anchor);
+  const head = int((value as { head?: unknown }).head);
+  return anchor !== null && head !== null ? { anchor, head } : null;
+}
+
+/** Listen to one's own match request (`matchRequests/{uid}`); `null` when there is none. */
+export function listenMatchRequest(
+  db: Firestore,
+  uid: string,
+  onData: (request: MatchRequestDoc | null) => void,
+  onError: (error: Error) => void,
+): Unsubscribe {
+  return onSnapshot(
+    doc(db, 'matchRequests', uid),
+    (snapshot) => onData(snapshot.exists() ? toMatchRequest(snapshot.data()) : null),
+    onError,
+  );
+}
+
+/** Listen to a session document (status, leftBy), with whether the data is only cached. */
+export function listenSession(
+  db: Firestore,
+  sessionId: string,
+  onData: (session: SessionDoc | null, state: SnapshotState) => void,
+  onError: (error: Error) => void,
+): Unsubscribe {
+  return onSnapshot(
+    doc(db, 'sessions', sessionId),
+    { includeMetadataChanges: true },
+    (snapshot) =>
+      onData(snapshot.exists() ? toSession(snapshot.id, snapshot.data()) : null, {
+        fromCache: snapshot.metadata.fromCache,
+      }),
+    onError,
+  );
+}
+
+/** Listen to a session's chat, oldest first (the latest messages only). */
+export function listenMessages(
+  db: Firestore,
+  sessionId: string,
+  onData: (messages: ChatMessage[]) => void,
+  onError: (error: Error) => void,
+): Unsubscribe {
+  const messages = query(
+    collection(db, 'sessions', sessionId, 'messages'),
+    orderBy('createdAt'),
+    limitToLast(MESSAGES_SHOWN),
+  );
+  return onSnapshot(
+    messages,
+    (snapshot) =>
+      onData(
+        snapshot.docs.map((item) => {
+          const data = item.data({ serverTimestamps: 'estimate' });
+          return {
+            id: item.id,
+            author: String(data.author ?? ''),
+            text: String(data.text ?? ''),
+            createdAt: toDate(data.createdAt),
+            mode: str(data.mode),
+            requestedBy: str(data.requestedBy),
+            pending: item.metadata.hasPendingWrites,
+          };
+        }),
+      ),
+    onError,
+  );
+}
+
+/** Listen to the participants' presence documents, keyed by uid. */
+export function listenPresence(
+  db: Firestore,
+  sessionId: string,
+  onData: (presence: Record<string, Presence>) => void,
+  onError: (error: Error) => void,
+): Unsubscribe {
+  return onSnapshot(
+    collection(db, 'sessions', sessionId, 'presence'),
+    (snapshot) => {
+      const all: Record<string, Presence> = {};
+      for (const item of snapshot.docs) {
+        const data = item.data({ serverTimestamps: 'estimate' });
+        all[item.id] = {
+          uid: item.id,
+          online: Boolean(data.online),
+          cursor: int(data.cursor),
+          selection: toSelection(data.selection),
+          updatedAt: toDate(data.updatedAt),
+        };
+      }
+      onData(all);
+    },
+    onError,
+  );
+}
+
+/** Post a chat message as oneself (the rules want exactly author, text, createdAt). */
+export async function sendChatMessage(
+  db: Firestore,
+  sessionId: string,
+  uid: string,
+  text: string,
+): Promise<void> {
+  await addDoc(collection(db, 'sessions', sessionId, 'messages'), {
+    author: uid,
+    text,
+    createdAt: serverTimestamp(),
+  });
+}
+
+/** Write one's own presence: online, and where one's cursor and selection are. */
+export async function writePresence(
+  db: Firestore,
+  sessionId: string,
+  uid: string,
+  presence: { online: boolean; selection?: Selection | null },
+): Promise<void> {
+  const fields: Record<string, unknown> = { online: presence.online, updatedAt: serverTimestamp() };
+  if (presence.selection) {
+    fields.cursor = presence.selection.head;
+    fields.selection = { anchor: presence.selection.anchor, head: presence.selection.head };
+  }
+  await setDoc(doc(db, 'sessions', sessionId, 'presence', uid), fields, { merge: true });
+}

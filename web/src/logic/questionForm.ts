@@ -1,0 +1,83 @@
+/** The admin question form: its fields as text, to and from the API's question. */
+import type { Difficulty, Language, Question, QuestionCreate, TopicSlug } from '../api/client';
+
+export interface ExampleDraft {
+  input: string;
+  output: string;
+  explanation: string;
+}
+
+export interface QuestionDraft {
+  title: string;
+  description: string;
+  difficulty: Difficulty;
+  topics: string[];
+  examples: ExampleDraft[];
+  /** One constraint per line. */
+  constraints: string;
+  starterCode: Record<Language, string>;
+}
+
+export function emptyDraft(): QuestionDraft {
+  return {
+    title: '',
+    description: '',
+    difficulty: 'easy',
+    topics: [],
+    examples: [{ input: '', output: '', explanation: '' }],
+    constraints: '',
+    starterCode: { python: '', javascript: '', java: '', cpp: '' },
+  };
+}
+
+export function draftFrom(question: Question): QuestionDraft {
+  return {
+    title: question.title,
+    description: question.description,
+    difficulty: question.difficulty,
+    topics: [...question.topics],
+    examples: question.examples.map((e) => ({ input: e.input, output: e.output, explanation: e.explanation ?? '' })),
+    constraints: question.constraints.join('\n'),
+    starterCode: { ...question.starterCode },
+  };
+}
+
+/** The request body of a draft (what POST /questions takes; PATCH takes the changed fields). */
+export function draftToBody(draft: QuestionDraft): QuestionCreate {
+  return {
+    title: draft.title.trim(),
+    description: draft.description,
+    difficulty: draft.difficulty,
+    topics: draft.topics as TopicSlug[],
+    examples: draft.examples
+      .filter((e) => e.input.trim() || e.output.trim() || e.explanation.trim())
+      .map((e) => ({ input: e.input, output: e.output, explanation: e.explanation.trim() ? e.explanation : null })),
+    constraints: draft.constraints
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean),
+    starterCode: draft.starterCode,
+  };
+}
+
+/** The fields of `body` that differ from `original` (for PATCH). */
+export function changedFields(original: QuestionCreate, body: QuestionCreate): Partial<QuestionCreate> {
+  const changes: Partial<QuestionCreate> = {};
+  for (const key of Object.keys(body) as (keyof QuestionCreate)[]) {
+    if (JSON.stringify(body[key]) !== JSON.stringify(original[key])) {
+      (changes as Record<string, unknown>)[key] = body[key];
+    }
+  }
+  return changes;
+}
+
+/** Map 422 details (`field` like `examples.0.input`) to the form's top-level fields. */
+export function fieldErrors(details: { field?: string | null; message: string }[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const detail of details) {
+    const field = (detail.field ?? '').split('.')[0] || 'form';
+    const message = detail.field?.includes('.') ? `${detail.field}: ${detail.message}` : detail.message;
+    errors[field] = errors[field] ? `${errors[field]}; ${message}` : message;
+  }
+  return errors;
+}
