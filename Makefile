@@ -81,6 +81,7 @@ unit: $(STAMP_PY)
 web-check: $(STAMP_WEB)
 	cd web && node_modules/.bin/tsc --noEmit
 	cd web && node_modules/.bin/vitest run
+	cd web && npm run --silent test:emulator
 
 # Regenerate the client's API types from the OpenAPI document (tests check they are current).
 web-api: $(STAMP_PY) $(STAMP_WEB)

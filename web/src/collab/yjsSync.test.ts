@@ -89,6 +89,29 @@ describe('join', () => {
     expect(alice.errors).toEqual([]);
   });
 
+  it('skips an update it cannot read, quietly, and applies the rest', async () => {
+    const backend = new FakeBackend('a');
+    const [first, second] = writerUpdates(backend, 51, [
+      [1, 'b'],
+      [2, 'c'],
+    ]);
+    const junk = new Uint8Array([0xff, 0x13, 0x6e, 0x6f, 0x74, 0x00]);
+    backend.inject([
+      { author: 'bob', update: first!, createdAt: 2000 },
+      { author: 'mallory', update: junk, createdAt: 2001 },
+      { author: 'bob', update: second!, createdAt: 2002 },
+    ]);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const alice = client(backend, 'alice');
+    alice.sync.start();
+    await settle();
+    expect(alice.text()).toBe('abc');
+    expect(alice.statuses).toEqual(['synced']);
+    expect(alice.errors).toEqual([]);
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
   it('sends edits made before the snapshot arrived once it is applied', async () => {
     const backend = new FakeBackend('x');
     const alice = client(backend, 'alice');

@@ -279,13 +279,15 @@ export class YjsSync<At> {
     this.updateStatus();
   }
 
-  /** Apply a remote update; one the document cannot read is reported and skipped. */
+  /**
+   * Apply a remote update. One the document cannot read (a partner's client wrote junk) is skipped,
+   * as the server sets it aside: it must not stop the session, nor alarm the person typing.
+   */
   private apply(update: Uint8Array): void {
     try {
       Y.applyUpdate(this.doc, update, this);
     } catch (cause) {
-      const message = cause instanceof Error ? cause.message : String(cause);
-      this.emit('error', new CollabError('data-loss', `Unreadable Yjs update: ${message}`, { cause }));
+      console.warn('PeerPrep: skipped an unreadable Yjs update', cause);
     }
   }
 
