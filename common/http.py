@@ -3,9 +3,9 @@ errors.
 
 A function is thin, and declared where it is::
 
-    @endpoint(method="POST", path="/match", status=202, body=MatchIn,
-              response=MatchRequestOut, errors=(409, 503))
-    def match_request(call: Call, body: MatchIn) -> MatchRequestOut: ...
+    @endpoint(method="POST", path="/match", status=202, body=MatchCreate,
+              response=MatchRequest, errors=(409, 503))
+    def match_request(call: Call, body: MatchCreate) -> MatchRequest: ...
 
 The name is the function's, the summary its docstring's first line. ``endpoint`` records the
 declaration (``common.registry``) and makes the function a functions-framework HTTP function that

@@ -1,6 +1,9 @@
 """The API's core models: the camelCase base, inputs and patches, errors, health, paging.
 
-Each domain keeps its own models beside its code (``common/<domain>/models.py``), built on these.
+Each domain keeps its own models beside its code (``common/<domain>/models.py``), built on these,
+and named alike: ``Thing`` is what the API answers about a thing, ``ThingCreate`` and
+``ThingUpdate`` the bodies that write it, ``ThingPublic`` what others may see of it, ``ThingDoc``
+how Firestore stores it, ``ThingQuery`` its filters and ``ThingPage`` a page of a list.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ __all__ = [
     "Cursor",
     "ErrorBody",
     "ErrorDetail",
-    "ErrorOut",
-    "HealthOut",
+    "ErrorResponse",
+    "Health",
     "Page",
     "PageLimit",
     "PageQuery",
-    "ReadyOut",
+    "Readiness",
     "TopicSlug",
     "unique_items",
 ]
@@ -87,20 +90,20 @@ class ErrorBody(ApiModel):
     details: list[ErrorDetail] = Field(default_factory=list)
 
 
-class ErrorOut(ApiModel):
+class ErrorResponse(ApiModel):
     """The body of every error response."""
 
     error: ErrorBody
     request_id: str
 
 
-class HealthOut(ApiModel):
+class Health(ApiModel):
     """Liveness answer."""
 
     status: Literal["ok"]
 
 
-class ReadyOut(ApiModel):
+class Readiness(ApiModel):
     """Readiness answer: each dependency and whether it answered."""
 
     status: Literal["ok", "unavailable"]

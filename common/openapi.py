@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from common.errors import STATUS_TEXT
-from common.models import ErrorOut
+from common.models import ErrorResponse
 from common.registry import Endpoint, http_endpoints
 
 __all__ = ["build_openapi"]
@@ -19,7 +19,7 @@ _REF = "#/components/schemas/{model}"
 
 def _models(endpoints: list[Endpoint]) -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     wanted: dict[tuple[type[BaseModel], Literal["validation", "serialization"]], None] = {
-        (ErrorOut, "serialization"): None
+        (ErrorResponse, "serialization"): None
     }
     for endpoint in endpoints:
         if endpoint.body:
@@ -84,7 +84,7 @@ def _operation(
         statuses |= {400, 413, 422}
     if endpoint.query:
         statuses |= {400}
-    error_schema = {"application/json": {"schema": ref(ErrorOut, "serialization")}}
+    error_schema = {"application/json": {"schema": ref(ErrorResponse, "serialization")}}
     for status in sorted(statuses):
         operation["responses"][str(status)] = {
             "description": STATUS_TEXT.get(status, "Error"),

@@ -17,11 +17,11 @@ from common.matching import (
     request_match,
 )
 from common.matching.models import (
-    MatchIn,
+    MatchCreate,
     MatchMessage,
-    MatchRequestOut,
-    MatchTimeoutIn,
-    MatchTimeoutOut,
+    MatchRequest,
+    MatchTimeoutCallback,
+    MatchTimeoutResult,
 )
 
 __all__ = ["match_cancel", "match_request", "match_status", "match_timeout", "match_worker"]
@@ -31,23 +31,23 @@ __all__ = ["match_cancel", "match_request", "match_status", "match_timeout", "ma
     method="POST",
     path="/match",
     status=202,
-    body=MatchIn,
-    response=MatchRequestOut,
+    body=MatchCreate,
+    response=MatchRequest,
     errors=(409, 503),
 )
-def match_request(call: Call, body: MatchIn) -> MatchRequestOut:
+def match_request(call: Call, body: MatchCreate) -> MatchRequest:
     """Ask for a match; 202 with the waiting request (409 if waiting or in a session)."""
     return request_match(user=call.caller, data=body)
 
 
-@endpoint(method="GET", path="/match", response=MatchRequestOut, errors=(404,))
-def match_status(call: Call) -> MatchRequestOut:
+@endpoint(method="GET", path="/match", response=MatchRequest, errors=(404,))
+def match_status(call: Call) -> MatchRequest:
     """One's latest match request (clients listen to matchRequests/{uid} instead)."""
     return get_match(uid=call.caller.uid)
 
 
-@endpoint(method="DELETE", path="/match", response=MatchRequestOut, errors=(404, 409))
-def match_cancel(call: Call) -> MatchRequestOut:
+@endpoint(method="DELETE", path="/match", response=MatchRequest, errors=(404, 409))
+def match_cancel(call: Call) -> MatchRequest:
     """Cancel one's waiting request."""
     return cancel_match(uid=call.caller.uid)
 
@@ -62,11 +62,11 @@ def match_worker(message: MatchMessage) -> str:
     method="POST",
     path=CALLBACK_PATH,
     access="tasks",
-    body=MatchTimeoutIn,
-    response=MatchTimeoutOut,
+    body=MatchTimeoutCallback,
+    response=MatchTimeoutResult,
     errors=(401, 403, 503),
 )
-def match_timeout(call: Call, body: MatchTimeoutIn) -> MatchTimeoutOut:
+def match_timeout(call: Call, body: MatchTimeoutCallback) -> MatchTimeoutResult:
     """Relax or expire a request (Cloud Tasks only); 503 asks Cloud Tasks to retry later."""
     try:
         outcome = handle_timeout(uid=body.uid, request_id=body.request_id, stage=body.stage)
@@ -76,4 +76,4 @@ def match_timeout(call: Call, body: MatchTimeoutIn) -> MatchTimeoutOut:
             "The callback came before its time; retry later",
             headers={"Retry-After": str(max(1, math.ceil(early.seconds)))},
         ) from None
-    return MatchTimeoutOut(outcome=outcome)
+    return MatchTimeoutResult(outcome=outcome)

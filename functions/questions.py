@@ -17,7 +17,7 @@ from common.questions.models import (
     QuestionPage,
     QuestionsQuery,
     QuestionUpdate,
-    TopicsOut,
+    TopicList,
 )
 
 __all__ = [
@@ -75,7 +75,7 @@ def questions_delete(call: Call) -> None:
     delete_question(question_id=call.params["id"])
 
 
-@endpoint(method="GET", path="/topics", response=TopicsOut)
-def topics_list(call: Call) -> TopicsOut:
+@endpoint(method="GET", path="/topics", response=TopicList)
+def topics_list(call: Call) -> TopicList:
     """Every topic with its question counts per difficulty."""
     return list_topics()

@@ -19,10 +19,10 @@ from common.users.models import (
     AttemptPage,
     Profile,
     ProfileCreate,
+    ProfilePublic,
     ProfileUpdate,
-    PublicProfile,
-    RoleIn,
-    RoleOut,
+    Role,
+    RoleUpdate,
 )
 
 __all__ = [
@@ -69,8 +69,8 @@ def users_attempts(call: Call, query: PageQuery) -> AttemptPage:
     return list_attempts(uid=call.caller.uid, limit=query.limit, cursor=query.cursor)
 
 
-@endpoint(method="GET", path="/users/{username}", response=PublicProfile, errors=(404,))
-def users_get_public(call: Call) -> PublicProfile:
+@endpoint(method="GET", path="/users/{username}", response=ProfilePublic, errors=(404,))
+def users_get_public(call: Call) -> ProfilePublic:
     """Another user's public profile (no email)."""
     return get_public_profile(username=call.params["username"])
 
@@ -79,14 +79,14 @@ def users_get_public(call: Call) -> PublicProfile:
     method="PUT",
     path="/admin/users/{uid}/role",
     access="admin",
-    body=RoleIn,
-    response=RoleOut,
+    body=RoleUpdate,
+    response=Role,
     errors=(404, 409),
 )
-def admin_set_role(call: Call, body: RoleIn) -> RoleOut:
+def admin_set_role(call: Call, body: RoleUpdate) -> Role:
     """Grant or revoke a user's admin role (revoking also revokes its tokens)."""
     uid = call.params["uid"]
     if uid == call.caller.uid and not body.admin:
         raise ApiError(ErrorCode.CONFLICT, "Administrators cannot revoke their own role")
     set_admin_role(uid=uid, admin=body.admin)
-    return RoleOut(uid=uid, admin=body.admin)
+    return Role(uid=uid, admin=body.admin)

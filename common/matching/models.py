@@ -11,20 +11,20 @@ from common.models import ApiInput, ApiModel, TopicSlug, unique_items
 from common.users.models import PartnerRef
 
 __all__ = [
-    "MatchIn",
+    "MatchCreate",
     "MatchMessage",
+    "MatchRequest",
     "MatchRequestDoc",
-    "MatchRequestOut",
     "MatchStatus",
-    "MatchTimeoutIn",
-    "MatchTimeoutOut",
+    "MatchTimeoutCallback",
+    "MatchTimeoutResult",
 ]
 
 
 # ---- matching ----------------------------------------------------------------------------------
 
 
-class MatchIn(ApiInput):
+class MatchCreate(ApiInput):
     """Ask for a partner: same difficulty and language, overlapping topics (empty: any)."""
 
     difficulty: Difficulty
@@ -37,7 +37,7 @@ class MatchIn(ApiInput):
 MatchStatus = Literal["waiting", "matched", "cancelled", "timed_out"]
 
 
-class MatchRequestOut(ApiModel):
+class MatchRequest(ApiModel):
     """The caller's match request: clients listen to ``matchRequests/{uid}`` for changes."""
 
     request_id: str
@@ -57,13 +57,13 @@ class MatchRequestOut(ApiModel):
     reason_message: str | None = None
 
 
-class MatchRequestDoc(MatchRequestOut):
+class MatchRequestDoc(MatchRequest):
     """``matchRequests/{uid}`` as stored: the public fields and whose request it is."""
 
     uid: str
 
 
-class MatchTimeoutIn(ApiInput):
+class MatchTimeoutCallback(ApiInput):
     """A Cloud Tasks callback: one stage of one match request."""
 
     uid: Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -71,7 +71,7 @@ class MatchTimeoutIn(ApiInput):
     stage: Literal["relax", "expire"]
 
 
-class MatchTimeoutOut(ApiModel):
+class MatchTimeoutResult(ApiModel):
     """What a callback did."""
 
     outcome: str

@@ -26,7 +26,7 @@ from common.config import get_settings
 from common.errors import ApiError, ErrorCode
 from common.firestore import Collection, now, pages, transaction
 from common.logs import get_logger
-from common.matching.models import MatchIn, MatchRequestDoc, MatchRequestOut
+from common.matching.models import MatchCreate, MatchRequest, MatchRequestDoc
 from common.matching.policy import Waiting, bucket_key, pair_up, question_topics
 from common.pubsub import publish_json
 from common.questions import has_questions, pick_question
@@ -84,8 +84,8 @@ def publish_request(*, uid: str, request_id: str, difficulty: str, language: str
     )
 
 
-def _out(request: MatchRequestDoc) -> MatchRequestOut:
-    return MatchRequestOut.model_validate(request.model_dump())
+def _out(request: MatchRequestDoc) -> MatchRequest:
+    return MatchRequest.model_validate(request.model_dump())
 
 
 def _wait_s(start: dt.datetime, end: dt.datetime) -> float:
@@ -95,7 +95,7 @@ def _wait_s(start: dt.datetime, end: dt.datetime) -> float:
 # ---- the HTTP side ------------------------------------------------------------------------------
 
 
-def request_match(*, user: AuthUser, data: MatchIn) -> MatchRequestOut:
+def request_match(*, user: AuthUser, data: MatchCreate) -> MatchRequest:
     """Start matching: write the request, schedule relax and expiry, publish it to the worker."""
     from google.api_core import exceptions as google_exceptions
     from google.cloud import firestore
@@ -198,7 +198,7 @@ def _end_if_current(uid: str, request_id: str, *, status: str) -> None:
     _end(transaction())
 
 
-def get_match(*, uid: str) -> MatchRequestOut:
+def get_match(*, uid: str) -> MatchRequest:
     """Return the caller's latest match request."""
     request = REQUESTS.read(REQUESTS.ref(uid).get())
     if request is None:
@@ -206,7 +206,7 @@ def get_match(*, uid: str) -> MatchRequestOut:
     return _out(request)
 
 
-def cancel_match(*, uid: str) -> MatchRequestOut:
+def cancel_match(*, uid: str) -> MatchRequest:
     """Cancel the caller's waiting request (409 with its state if it is no longer waiting)."""
     from google.cloud import firestore
 

@@ -26,8 +26,8 @@ __all__ = [
     "StarterCode",
     "Title",
     "TopicCount",
+    "TopicList",
     "Topics",
-    "TopicsOut",
 ]
 
 
@@ -138,7 +138,7 @@ class TopicCount(ApiModel):
     total: int
 
 
-class TopicsOut(ApiModel):
+class TopicList(ApiModel):
     """Every topic of the catalogue."""
 
     items: list[TopicCount]

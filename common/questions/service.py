@@ -30,7 +30,7 @@ from common.questions.models import (
     QuestionSummary,
     QuestionUpdate,
     TopicCount,
-    TopicsOut,
+    TopicList,
 )
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ def list_questions(*, query: QuestionsQuery) -> Page[QuestionSummary]:
             return Page[QuestionSummary](items=items, next_cursor=encode_cursor({"slug": after}))
 
 
-def list_topics() -> TopicsOut:
+def list_topics() -> TopicList:
     """Return every catalogue topic with its question count per difficulty."""
     counts = _counts_ref().get().to_dict() or {}
     items = []
@@ -303,7 +303,7 @@ def list_topics() -> TopicsOut:
             difficulty: int(counts.get(slug, {}).get(difficulty, 0)) for difficulty in DIFFICULTIES
         }
         items.append(TopicCount(slug=slug, name=name, counts=per, total=sum(per.values())))
-    return TopicsOut(items=items)
+    return TopicList(items=items)
 
 
 def pick_question(

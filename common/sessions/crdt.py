@@ -6,16 +6,18 @@ the server reads the text and compacts the log into a snapshot with ``fold``.
 ``fold`` takes each update on its own: one that does not decode, or that would grow the text
 past ``MAX_CODE_BYTES``, is set aside (and reported), and the rest carry on. The text is read by
 applying the usable updates in the order given, which callers make causal (``createdAt`` order:
-a client writes an update only after reading what it builds on). The state written back is
-``merge_updates`` of those same updates: a struct-level merge that integrates nothing, and so
-agrees with yjs where pycrdt's integration does not (a yjs edit inside an emoji's surrogate pair,
-y-crdt PR #399; checked against yjs in tests/test_yjs_interop.py).
+a client writes an update only after reading what it builds on). The state written back
+(``Folded.state``, computed only when compaction asks) is a struct-level merge of those updates
+(``combine``: ``merge_updates`` of what each adds), which agrees with yjs where pycrdt's
+integration does not (a yjs edit inside an emoji's surrogate pair, y-crdt PR #399). Checked
+against yjs in tests/test_yjs_interop.py.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pycrdt
@@ -63,14 +65,28 @@ class SetAside:
     reason: Literal["undecodable", "too_large"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Folded:
-    """The result of ``fold``: the merged state, its text, and what was used or set aside."""
+    """The result of ``fold``: the text, what was used or set aside, and (when asked) the state."""
 
-    state: bytes
     text: str
     used: tuple[int, ...]
     set_aside: tuple[SetAside, ...]
+    _parts: list[bytes] = field(repr=False)
+    _doc: pycrdt.Doc[pycrdt.Text] = field(repr=False)
+
+    @functools.cached_property
+    def state(self) -> bytes:
+        """Return the merged state of the used updates, as one update yjs loads.
+
+        A struct-level merge (``combine``), right where pycrdt's integration is not (an edit
+        inside an emoji's surrogate pair). Past ``MAX_STATE_BYTES`` (the merge keeps deleted
+        text) the document's own garbage-collected export is taken instead.
+        """
+        state = combine(self._parts)
+        if len(state) > MAX_STATE_BYTES:
+            state = bytes(self._doc.get_update())
+        return state
 
 
 def _fatal(exc: BaseException) -> bool:
@@ -116,12 +132,13 @@ def fold(updates: Iterable[bytes], *, max_bytes: int = MAX_CODE_BYTES) -> Folded
             continue
         used.append(index)
         size = grown
-    state = combine(parts[i] for i in used)
-    if len(state) > MAX_STATE_BYTES:
-        # merge_updates keeps deleted text; past this size only the document's own
-        # (garbage-collected) state fits in a Firestore document.
-        state = bytes(doc.get_update())
-    return Folded(state=state, text=str(code), used=tuple(used), set_aside=tuple(aside))
+    return Folded(
+        text=str(code),
+        used=tuple(used),
+        set_aside=tuple(aside),
+        _parts=[parts[i] for i in used],
+        _doc=doc,
+    )
 
 
 def merge(updates: Iterable[bytes]) -> bytes:
@@ -130,12 +147,20 @@ def merge(updates: Iterable[bytes]) -> bytes:
 
 
 def combine(updates: Iterable[bytes]) -> bytes:
-    """Combine updates in any order with ``merge_updates`` (keeps waiting ones); for batching a
-    client's own consecutive edits, or updates whose order is unknown."""
+    """Combine updates, in any order, into one (keeping those still waiting for a predecessor).
+
+    Each is first cut down to what the running merge lacks (``get_update`` against its state
+    vector): y-crdt's ``merge_updates`` can lose structure when updates overlap, as they do when a
+    client re-sends structs it held pending, and yjs then reads the merge differently.
+    """
     parts = [bytes(update) for update in updates if update]
     if not parts:
         return empty_update()
-    return parts[0] if len(parts) == 1 else bytes(pycrdt.merge_updates(*parts))
+    merged = parts[0]
+    for part in parts[1:]:
+        missing = pycrdt.get_update(part, pycrdt.get_state(merged))
+        merged = bytes(pycrdt.merge_updates(merged, missing))
+    return merged
 
 
 def text_of(state: bytes) -> str:

@@ -10,7 +10,7 @@ from common.catalogue import Language
 from common.models import ApiModel
 from common.questions.models import QuestionSnapshot
 
-__all__ = ["ParticipantInfo", "SessionBase", "SessionDoc", "SessionOut"]
+__all__ = ["ParticipantInfo", "Session", "SessionBase", "SessionDoc"]
 
 
 class ParticipantInfo(ApiModel):
@@ -44,7 +44,7 @@ class SessionDoc(SessionBase):
     end_reason: str | None = None
 
 
-class SessionOut(SessionBase):
+class Session(SessionBase):
     """A session with its current merged code."""
 
     id: str

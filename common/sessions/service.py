@@ -35,7 +35,7 @@ from common.firestore import Collection, Snapshot, now, pages, transaction
 from common.logs import get_logger
 from common.questions.models import Question, QuestionRef, QuestionSnapshot
 from common.sessions.crdt import Folded, fold, initial_state
-from common.sessions.models import ParticipantInfo, SessionDoc, SessionOut
+from common.sessions.models import ParticipantInfo, Session, SessionDoc
 from common.users import record_attempt
 from common.users.models import Attempt, PartnerRef
 
@@ -220,8 +220,8 @@ def session_code(session_id: str, session: SessionDoc) -> SessionCode:
     return SessionCode(state=folded.state, text=folded.text, updates=len(used), set_aside=aside)
 
 
-def _out(session_id: str, session: SessionDoc, code: str) -> SessionOut:
-    return SessionOut.model_validate({**session.model_dump(), "id": session_id, "code": code})
+def _out(session_id: str, session: SessionDoc, code: str) -> Session:
+    return Session.model_validate({**session.model_dump(), "id": session_id, "code": code})
 
 
 def _code_and_maybe_compact(session_id: str, session: SessionDoc) -> str:
@@ -235,13 +235,13 @@ def _code_and_maybe_compact(session_id: str, session: SessionDoc) -> str:
     return code.text
 
 
-def get_session(*, session_id: str, uid: str) -> SessionOut:
+def get_session(*, session_id: str, uid: str) -> Session:
     """Return a session the caller takes part in, with its current code."""
     session = participant_session(session_id, uid)
     return _out(session_id, session, _code_and_maybe_compact(session_id, session))
 
 
-def active_session(*, uid: str) -> SessionOut:
+def active_session(*, uid: str) -> Session:
     """Return the caller's active session, which it has not left (404 if none)."""
     from google.cloud.firestore_v1.base_query import FieldFilter
 
@@ -292,7 +292,7 @@ class _Leave:
     ended_now: bool
 
 
-def leave_session(*, session_id: str, uid: str) -> SessionOut:
+def leave_session(*, session_id: str, uid: str) -> Session:
     """Leave a session: the partner sees ``leftBy``; the last one out ends it. Idempotent."""
     from google.cloud import firestore
 

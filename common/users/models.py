@@ -18,22 +18,22 @@ __all__ = [
     "Proficiency",
     "Profile",
     "ProfileCreate",
+    "ProfilePublic",
     "ProfileUpdate",
-    "PublicProfile",
-    "RoleIn",
-    "RoleOut",
+    "Role",
+    "RoleUpdate",
     "Stats",
     "Username",
 ]
 
 
-class RoleIn(ApiInput):
+class RoleUpdate(ApiInput):
     """Grant (true) or revoke (false) the admin role."""
 
     admin: bool
 
 
-class RoleOut(ApiModel):
+class Role(ApiModel):
     """A user's role after the change."""
 
     uid: str
@@ -88,7 +88,7 @@ class ProfileUpdate(ApiPatch):
     proficiency: Proficiency | None = None
 
 
-class PublicProfile(ApiModel):
+class ProfilePublic(ApiModel):
     """What any signed-in user may see of a profile: never the email."""
 
     username: str
@@ -99,7 +99,7 @@ class PublicProfile(ApiModel):
     created_at: AwareDatetime
 
 
-class Profile(PublicProfile):
+class Profile(ProfilePublic):
     """One's own profile."""
 
     uid: str

@@ -22,7 +22,7 @@ from common.firestore import now
 from common.logs import get_logger
 from common.models import Page
 from common.paging import decode_cursor, encode_cursor
-from common.users.models import Attempt, Profile, ProfileCreate, ProfileUpdate, PublicProfile, Stats
+from common.users.models import Attempt, Profile, ProfileCreate, ProfilePublic, ProfileUpdate, Stats
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference, Transaction
@@ -122,14 +122,14 @@ def get_profile(*, uid: str) -> Profile:
     return _profile(uid, snapshot.to_dict() or {})
 
 
-def get_public_profile(*, username: str) -> PublicProfile:
+def get_public_profile(*, username: str) -> ProfilePublic:
     """Return the public face of the profile owning ``username`` (any case)."""
     name_snapshot = _username_ref(checked_id(username.lower(), what="user")).get()
     profile_snapshot = _user_ref(name_snapshot.get("uid")).get() if name_snapshot.exists else None
     if profile_snapshot is None or not profile_snapshot.exists:
         raise ApiError(ErrorCode.NOT_FOUND, "No user has this username")
     profile = _profile(profile_snapshot.id, profile_snapshot.to_dict() or {})
-    return PublicProfile.model_validate(profile.model_dump(include=set(PublicProfile.model_fields)))
+    return ProfilePublic.model_validate(profile.model_dump(include=set(ProfilePublic.model_fields)))
 
 
 def update_profile(*, uid: str, changes: ProfileUpdate) -> Profile:

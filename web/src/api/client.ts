@@ -5,16 +5,16 @@ import { ApiError, apiErrorFrom, networkError } from './errors';
 
 export type Schemas = components['schemas'];
 export type Profile = Schemas['Profile'];
-export type SessionOut = Schemas['SessionOut'];
-export type MatchRequestOut = Schemas['MatchRequestOut'];
+export type Session = Schemas['Session'];
+export type MatchRequest = Schemas['MatchRequest'];
 export type Attempt = Schemas['Attempt'];
 export type TopicCount = Schemas['TopicCount'];
 export type Question = Schemas['Question'];
 export type QuestionSummary = Schemas['QuestionSummary'];
 export type QuestionCreate = Schemas['QuestionCreate'];
-export type Difficulty = MatchRequestOut['difficulty'];
-export type Language = MatchRequestOut['language'];
-export type TopicSlug = Schemas['MatchIn']['topics'] extends (infer T)[] | undefined ? T : never;
+export type Difficulty = MatchRequest['difficulty'];
+export type Language = MatchRequest['language'];
+export type TopicSlug = Schemas['MatchCreate']['topics'] extends (infer T)[] | undefined ? T : never;
 
 export const DIFFICULTIES: readonly Difficulty[] = ['easy', 'medium', 'hard'];
 export const LANGUAGES: readonly Language[] = ['python', 'javascript', 'java', 'cpp'];

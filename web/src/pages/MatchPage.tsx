@@ -8,7 +8,7 @@ import {
   LANGUAGES,
   type Difficulty,
   type Language,
-  type SessionOut,
+  type Session,
   type TopicCount,
   type TopicSlug,
 } from '../api/client';
@@ -35,7 +35,7 @@ export function MatchPage() {
   const [topics, setTopics] = useState<string[]>([]);
   const [catalogue, setCatalogue] = useState<TopicCount[] | null>(null);
   const [catalogueError, setCatalogueError] = useState<unknown>(null);
-  const [active, setActive] = useState<SessionOut | null>(null);
+  const [active, setActive] = useState<Session | null>(null);
 
   // The request this page follows: the one it started, or one found waiting on arrival.
   const [watched, setWatched] = useState<string | null>(null);
@@ -289,7 +289,7 @@ export function MatchPage() {
   );
 }
 
-function partnerName(session: SessionOut, uid: string): string {
+function partnerName(session: Session, uid: string): string {
   const partner = session.participants.find((p) => p !== uid);
   return (partner && session.participantInfo[partner]?.username) || 'your partner';
 }

@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
-import { call, LANGUAGE_LABELS, LANGUAGES, type SessionOut } from '../api/client';
+import { call, LANGUAGE_LABELS, LANGUAGES, type Session } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import { trackPending } from '../api/pending';
 import { CodeEditor, type EditorHandle } from '../editor/CodeEditor';
@@ -23,7 +23,7 @@ import { aiFailure, AI_MODES } from '../logic/ai';
 import { formatTime } from '../logic/format';
 import { authorName, checkChatMessage, latestAiMessage, sessionView, type SessionView } from '../logic/session';
 
-type Loaded = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; session: SessionOut };
+type Loaded = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; session: Session };
 
 /** `/session` without an id: find the active session (after a reload of an old link). */
 export function ActiveSessionRedirect() {
@@ -102,7 +102,7 @@ export function SessionPage() {
   return <SessionRoom key={sessionId} initial={loaded.session} />;
 }
 
-function asDoc(session: SessionOut): SessionDoc {
+function asDoc(session: Session): SessionDoc {
   return {
     id: session.id,
     participants: session.participants,
@@ -115,7 +115,7 @@ function asDoc(session: SessionOut): SessionDoc {
   };
 }
 
-function SessionRoom({ initial }: { initial: SessionOut }) {
+function SessionRoom({ initial }: { initial: Session }) {
   const user = useUser();
   const { api } = useServices();
   const sessionId = initial.id;
