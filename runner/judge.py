@@ -303,7 +303,7 @@ def _verdict(  # noqa: PLR0911 - one return per verdict, in order of precedence
         return Verdict.TIME_LIMIT
     failed = outcome.exit_code != 0
     stderr = _text(outcome.stderr[-4096:])
-    if outcome.oom_killed or (failed and any(marker in stderr for marker in spec.oom_markers)):
+    if outcome.oom_killed or (failed and spec.ran_out_of_memory(stderr)):
         return Verdict.MEMORY_LIMIT
     if outcome.signal == signal.SIGXCPU or outcome.cpu_ms > limits.cpu_s * 1000:
         return Verdict.TIME_LIMIT

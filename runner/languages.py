@@ -81,6 +81,14 @@ class LanguageSpec:
     language: Language
     compiled: bool
     oom_markers: tuple[str, ...]
+    # Messages that look like the markers but mean another limit (processes, not memory).
+    not_oom_markers: tuple[str, ...] = ()
+
+    def ran_out_of_memory(self, stderr: str) -> bool:
+        """Tell whether the runtime's last words say it ran out of memory."""
+        return any(m in stderr for m in self.oom_markers) and not any(
+            m in stderr for m in self.not_oom_markers
+        )
 
     def source_name(self, source: str) -> str:
         """Return the file name the source is written to inside the box."""
@@ -132,7 +140,6 @@ class LanguageSpec:
                 f"-Xmx{memory_mb}m",
                 "-XX:+UseSerialGC",
                 "-XX:-UsePerfData",
-                "-Xss64m",
                 f"@{BOX}/java.args",
             ]
         return [f"{BOX}/main"]
@@ -149,6 +156,7 @@ SPECS: dict[Language, LanguageSpec] = {
         Language.JAVA,
         True,
         ("java.lang.OutOfMemoryError", "insufficient memory for the Java Runtime Environment"),
+        ("unable to create native thread",),
     ),
     Language.CPP: LanguageSpec(Language.CPP, True, ("std::bad_alloc",)),
 }

@@ -186,6 +186,11 @@ class System:
             "--ro-bind",
             str(self.init),
             INIT,
+            # bwrap builds / and /dev as tmpfs owned by the sandbox's user: make both read-only.
+            "--remount-ro",
+            "/dev",
+            "--remount-ro",
+            "/",
             "--chdir",
             "/tmp",
         ]

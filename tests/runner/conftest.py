@@ -76,7 +76,8 @@ class RunnerService:
         language: str,
         source: str,
         tests: list[dict[str, str]] | None = None,
-        **limits: Any,
+        *,
+        limits: dict[str, float] | None = None,
     ) -> dict[str, Any]:
         """Run ``source`` and return the judged result (failing on any HTTP error)."""
         body: dict[str, Any] = {"language": language, "source": source, "tests": tests or [{}]}

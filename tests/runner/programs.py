@@ -6,13 +6,42 @@ from dataclasses import dataclass
 
 from devstack.stack import ROOT
 
-__all__ = ["HELLO", "HOSTILE", "Hostile"]
+__all__ = ["BROKEN", "CRASH", "HELLO", "HOSTILE", "SUM", "Hostile"]
 
 HELLO = {
     "python": "print('hello')",
     "javascript": "console.log('hello')",
     "java": 'public class Main { public static void main(String[] a) { System.out.println("hello"); } }',
     "cpp": '#include <cstdio>\nint main() { std::puts("hello"); }',
+}
+
+# Reads two integers per line until the end of input and prints their sum.
+SUM = {
+    "python": "import sys\nfor line in sys.stdin:\n    a, b = map(int, line.split())\n    print(a + b)",
+    "javascript": (
+        "const lines = require('fs').readFileSync(0, 'utf8').trim().split('\\n');\n"
+        "for (const line of lines) { const [a, b] = line.split(' ').map(Number); console.log(a + b); }"
+    ),
+    "java": (
+        "import java.util.*;\npublic class Solution { public static void main(String[] args) {\n"
+        "  Scanner in = new Scanner(System.in);\n"
+        "  while (in.hasNextLong()) { long a = in.nextLong(), b = in.nextLong(); "
+        "System.out.println(a + b); } } }"
+    ),
+    "cpp": (
+        "#include <iostream>\nint main() { long long a, b; "
+        "while (std::cin >> a >> b) std::cout << a + b << '\\n'; }"
+    ),
+}
+CRASH = {
+    "python": "raise ValueError('boom')",
+    "javascript": "throw new Error('boom')",
+    "java": 'public class Main { public static void main(String[] a) { throw new IllegalStateException("boom"); } }',
+    "cpp": "#include <cstdio>\nint main() { volatile int* p = nullptr; *p = 1; }",
+}
+BROKEN = {
+    "java": "public class Main { public static void main(String[] a) { int x = ; } }",
+    "cpp": "int main() { return missing; }",
 }
 
 
@@ -68,6 +97,10 @@ _CASES: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
             RE,
         ),
         "sleep_forever": ("import time\ntime.sleep(10**6)", TLE),
+        "fill_tmp": (
+            "i = 0\nwhile True:\n    with open(f'/tmp/f{i}', 'wb') as f:\n        f.write(bytes(8 * 2**20))\n    i += 1",
+            RE,
+        ),
         "kill_parent": (
             "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('alive')",
             OK,
@@ -126,6 +159,12 @@ _CASES: dict[str, dict[str, tuple[str, frozenset[str]]]] = {
                 'for (;;) { try { new ProcessBuilder("/bin/sh", "-c", "b(){ b|b& }; b")'
                 ".redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();"
                 " } catch (Exception e) { } }"
+            ),
+            BOMB,
+        ),
+        "thread_bomb": (
+            _java(
+                "for (;;) new Thread(() -> { try { Thread.sleep(Long.MAX_VALUE); } catch (InterruptedException e) { } }).start();"
             ),
             BOMB,
         ),

@@ -11,7 +11,7 @@ from tests.runner.conftest import RunnerService
 from tests.runner.programs import HELLO, HOSTILE, Hostile
 
 # Modest limits keep the suite short; Java's JVM needs more CPU to start.
-LIMITS = {
+LIMITS: dict[str, dict[str, float]] = {
     "python": {"cpuS": 1, "wallS": 2, "memoryMb": 256},
     "javascript": {"cpuS": 1, "wallS": 2, "memoryMb": 256},
     "java": {"cpuS": 2, "wallS": 3, "memoryMb": 256},
@@ -24,7 +24,7 @@ def test_hostile_program_gets_its_verdict_and_the_runner_survives(
     runner: RunnerService, hostile: Hostile
 ) -> None:
     started = time.monotonic()
-    result = runner.run(hostile.language, hostile.source, **LIMITS[hostile.language])
+    result = runner.run(hostile.language, hostile.source, limits=LIMITS[hostile.language])
     elapsed = time.monotonic() - started
 
     assert result["verdict"] in hostile.verdicts, result
