@@ -32,6 +32,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from runner.app import create_app
 
+        configure_logging(get_settings().log_level)
         app = create_app()
         runner = app.extensions["runner"]
         atexit.register(runner.close)
@@ -76,11 +77,15 @@ def main(argv: list[str] | None = None) -> int:
             "logconfig_dict": {
                 "version": 1,
                 "disable_existing_loggers": False,
+                "root": {"level": settings.log_level, "handlers": []},
+                "handlers": {},
+                "formatters": {},
                 "loggers": {
                     "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
                     "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
                 },
             },
+            "on_starting": lambda _server: configure_logging(settings.log_level),
             "worker_exit": _on_exit,
         }
     ).run()

@@ -237,8 +237,9 @@ class Runner:
                     )
             run_spec = self._run_spec(spec, request.limits)
             results: list[TestResult] = []
-            for test in request.tests:
-                outcome = slot.run(run_spec, test.input.encode())
+            for index, test in enumerate(request.tests):
+                more = index + 1 < len(request.tests)
+                outcome = slot.run(run_spec, test.input.encode(), more=more)
                 results.append(_result(outcome, spec, request.limits, test.expected))
                 if results[-1].verdict is not Verdict.ACCEPTED and request.stop_on_failure:
                     break

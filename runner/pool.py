@@ -45,13 +45,20 @@ class Slot:
 
     # ---- running ---------------------------------------------------------------------------
 
-    def run(self, spec: SandboxSpec, stdin: bytes) -> Outcome:
-        """Run ``spec`` once on ``stdin`` in a prepared sandbox, and prepare the next one."""
+    def run(self, spec: SandboxSpec, stdin: bytes, *, more: bool = False) -> Outcome:
+        """Run ``spec`` once on ``stdin`` in a prepared sandbox, and prepare the next one.
+
+        With ``more`` runs to come the next sandbox is prepared while this one runs; after the
+        last run it is prepared once the run is over, so that it does not slow the run down.
+        """
         prepared = self._take(spec)
+        if more:
+            self.keep_warm(spec)
         try:
             return prepared.release(stdin)
         finally:
-            self._give_back(prepared)
+            # Reaping bwrap and emptying the cell happen after the run, in the background.
+            self._spawner.submit(self._finish, prepared, spec, warm=not more)
 
     def keep_warm(self, spec: SandboxSpec) -> None:
         """Have a sandbox for ``spec`` prepared, evicting the least recently used beyond the cap."""
@@ -90,7 +97,6 @@ class Slot:
             future = self._warm.pop(spec, None)
         if future is None:
             future = self._spawner.submit(self._spawn, spec)
-        self.keep_warm(spec)
         prepared = future.result()
         if not prepared.alive():
             _log.warning("a prepared sandbox died while waiting", extra={"slot": self.index})
@@ -124,6 +130,16 @@ class Slot:
                     raise SandboxError(f"slot {self.index}: no free cell")
             if future is not None:
                 self._discard(future)
+
+    def _finish(self, prepared: Prepared, spec: SandboxSpec, *, warm: bool) -> None:
+        try:
+            prepared.finish()
+        except Exception:
+            _log.exception("a sandbox could not be cleaned up", extra={"slot": self.index})
+            return
+        self._give_back(prepared)
+        if warm:
+            self.keep_warm(spec)
 
     def _discard(self, future: Future[Prepared]) -> None:
         try:

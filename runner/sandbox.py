@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.cgroups import CgroupCell
+from runner.logs import get_logger
 
 __all__ = ["Cell", "Outcome", "Prepared", "SandboxError", "SandboxLimits", "SandboxSpec", "System"]
 
@@ -38,6 +39,9 @@ _ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/
 _BWRAP_PROCESSES = 2
 # bwrap's launcher and init are charged to the cell too.
 _BWRAP_MEMORY = 16 * 1024 * 1024
+
+
+_log = get_logger("runner.sandbox")
 
 
 class SandboxError(RuntimeError):
@@ -252,6 +256,7 @@ class Prepared:
         self.released = False
         self._init_pid = 0
         self._init_pidfd: int | None = None
+        self._status: int | None = None
         if cell.cgroup is not None:
             cell.cgroup.configure(
                 memory_bytes=spec.limits.memory_mb * 1024 * 1024 + _BWRAP_MEMORY,
@@ -287,27 +292,39 @@ class Prepared:
             self._init_pid = int(json.loads(info)["child-pid"])
             self._init_pidfd = os.pidfd_open(self._init_pid)
         except (ValueError, KeyError, OSError) as exc:
+            self._reap()
+            stderr = self._stderr_now()
             self.discard()
-            raise SandboxError(f"bwrap did not start: {self._stderr_now()!r}") from exc
+            raise SandboxError(f"bwrap did not start: {stderr!r}") from exc
+
+    def _exited(self) -> bool:
+        if self._status is None:
+            pid, status = os.waitpid(self._process.pid, os.WNOHANG)
+            if pid:
+                self._status = status
+                self._process.returncode = os.waitstatus_to_exitcode(status)
+        return self._status is not None
 
     def _stderr_now(self) -> bytes:
-        if self._process.poll() is None or self._process.stderr is None:
+        if not self._exited() or self._process.stderr is None:
             return b""
         return self._process.stderr.read(4096)
 
     def alive(self) -> bool:
         """Tell whether the sandbox is still blocked, ready to run."""
-        return self._process.poll() is None
+        return not self._exited()
 
     def release(self, stdin: bytes) -> Outcome:
-        """Run the program on ``stdin`` until it exits or breaks a limit; clean the cell up."""
+        """Run the program on ``stdin`` until it exits or breaks a limit.
+
+        Returns as soon as runner-init has reported (the program and everything it started are
+        gone by then); ``finish`` reaps bwrap and empties the cell afterwards, off the run's path.
+        """
         if self.released:
             raise RuntimeError("a prepared sandbox runs once")
         self.released = True
-        if self._process.poll() is not None:
-            stderr = self._stderr_now()
-            self._cleanup()
-            raise SandboxError(f"the sandbox exited before its program ran: {stderr!r}")
+        if self._exited():
+            raise SandboxError(f"the sandbox exited before its program ran: {self._stderr_now()!r}")
         os.write(self._stdin, stdin)
         os.lseek(self._stdin, 0, os.SEEK_SET)
         cgroup = self.cell.cgroup
@@ -320,19 +337,20 @@ class Prepared:
         os.close(self._block_w)
         self._block_w = -1
         watched = self._watch(started, self.spec.limits)
-        _, status = os.waitpid(self._process.pid, 0)
         wall_ms = int((time.monotonic() - started) * 1000)
-        self._process.returncode = os.waitstatus_to_exitcode(status)
-        report = _parse_report(_read_all(self._report_r))
         oom_killed = cgroup is not None and cgroup.oom_kills() > oom_before
-        self._cleanup()
+        report = _parse_report(watched.report)
         if report is not None:
             program_status, cpu_ms, memory_kb = report
             exit_code, signal_number = _decode(program_status)
-        else:
-            # Killed before runner-init could report (a limit): the sample taken before the kill.
+        elif watched.timed_out or watched.overflow:
+            # Killed for a limit before runner-init could report: the sample taken before.
             cpu_ms, memory_kb = watched.sample
-            exit_code, signal_number = _decode_bwrap(status)
+            exit_code, signal_number = None, signal.SIGKILL
+        else:
+            # runner-init itself died (the OOM killer's choice, say): bwrap reports for it.
+            cpu_ms, memory_kb = watched.sample
+            exit_code, signal_number = _decode_bwrap(self._reap())
         return Outcome(
             exit_code=exit_code,
             signal=signal_number,
@@ -346,8 +364,30 @@ class Prepared:
             oom_killed=oom_killed,
         )
 
+    def finish(self) -> None:
+        """Kill what is left, reap bwrap, close every pipe and empty the cell."""
+        self._kill()
+        self._reap()
+        self._cleanup()
+
+    def _reap(self, timeout_s: float = 5.0) -> int:
+        """Wait for bwrap to exit (killing it after ``timeout_s``); return its wait status."""
+        if self._status is None:
+            pidfd = os.pidfd_open(self._process.pid)
+            try:
+                with selectors.DefaultSelector() as selector:
+                    selector.register(pidfd, selectors.EVENT_READ)
+                    if not selector.select(timeout_s):
+                        _log.warning("bwrap did not exit: killed", extra={"cell": self.cell.index})
+                        os.kill(self._process.pid, signal.SIGKILL)
+            finally:
+                os.close(pidfd)
+            _, self._status = os.waitpid(self._process.pid, 0)
+            self._process.returncode = os.waitstatus_to_exitcode(self._status)
+        return self._status
+
     def _watch(self, started: float, limits: SandboxLimits) -> _Watched:
-        """Read both streams up to their caps until the sandbox exits or the wall limit passes."""
+        """Read the streams up to their caps until runner-init reports or a limit is broken."""
         process = self._process
         assert process.stdout is not None and process.stderr is not None
         out_fd, err_fd = process.stdout.fileno(), process.stderr.fileno()
@@ -358,47 +398,57 @@ class Prepared:
         pidfd = os.pidfd_open(process.pid)
         try:
             with selectors.DefaultSelector() as selector:
-                for fd in (out_fd, err_fd, pidfd):
+                for fd in (out_fd, err_fd, self._report_r, pidfd):
                     selector.register(fd, selectors.EVENT_READ)
-                while selector.get_map():
-                    now = time.monotonic()
-                    if exited_at is None:
-                        if now >= deadline:
-                            watched.timed_out = True
-                            break
-                        wait = deadline - now
-                    else:
-                        # The sandbox is gone, so its pipes close at once: drain, briefly.
-                        wait = exited_at + 1.0 - now
-                        if wait <= 0:
-                            break
+                while not watched.report:
+                    wait = _next_wait(deadline, exited_at, watched)
+                    if wait is None or not selector.get_map():
+                        break
                     for key, _ in selector.select(wait):
                         fd = int(key.fd)
                         if fd == pidfd:
                             selector.unregister(fd)
                             exited_at = time.monotonic()
-                            continue
-                        if not _read_capped(fd, streams[fd], limits.output_bytes, watched):
+                        elif fd == self._report_r:
+                            watched.report = os.read(fd, 4096) or b"-"
+                            selector.unregister(fd)
+                        elif not _read_capped(fd, streams[fd], limits.output_bytes, watched):
                             selector.unregister(fd)
                     if watched.overflow and limits.kill_on_overflow:
                         break
         finally:
             os.close(pidfd)
-        if exited_at is None:
-            watched.sample = _sample_children(self._init_pid)
-        self._kill()
+        self._settle(watched, streams, limits, bwrap_exited=exited_at is not None)
         watched.stdout, watched.stderr = bytes(streams[out_fd]), bytes(streams[err_fd])
         return watched
 
+    def _settle(
+        self,
+        watched: _Watched,
+        streams: dict[int, bytearray],
+        limits: SandboxLimits,
+        *,
+        bwrap_exited: bool,
+    ) -> None:
+        """Collect the last output of a finished program, or measure and kill a running one."""
+        if watched.report:
+            # Everything in the sandbox is gone: what it wrote sits in the pipes, unread.
+            for fd, buffer in streams.items():
+                _drain(fd, buffer, limits.output_bytes, watched)
+            return
+        if not bwrap_exited:
+            watched.sample = _sample_children(self._init_pid)
+        self._kill()
+
     def _kill(self) -> None:
-        """Kill runner-init, process 1 (which takes every process inside with it), and bwrap."""
+        """Kill runner-init, process 1, which takes every process of the sandbox with it.
+
+        bwrap itself is left to reap it and exit: killed first, it would leave its child to the
+        host's init, a zombie that still counts against the sandbox uid's process limit.
+        """
         if self._init_pidfd is not None:
             with contextlib.suppress(OSError):
                 signal.pidfd_send_signal(self._init_pidfd, signal.SIGKILL)
-        # Not Popen.kill: it would reap bwrap itself; bwrap's pid stays ours until waitpid.
-        if self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._process.pid, signal.SIGKILL)
 
     def _cleanup(self) -> None:
         for fd in (self._stdin, self._block_w, self._report_r):
@@ -418,16 +468,14 @@ class Prepared:
     def discard(self) -> None:
         """Kill a sandbox that will not run (evicted, or the server stops)."""
         self.released = True
-        self._kill()
-        with contextlib.suppress(ChildProcessError):
-            self._process.wait()
-        self._cleanup()
+        self.finish()
 
 
 @dataclass
 class _Watched:
     stdout: bytes = b""
     stderr: bytes = b""
+    report: bytes = b""
     overflow: bool = False
     timed_out: bool = False
     # (CPU ms, max RSS KiB) of the program, read just before it was killed.
@@ -435,6 +483,27 @@ class _Watched:
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _next_wait(deadline: float, exited_at: float | None, watched: _Watched) -> float | None:
+    """Return how long to wait for the next event, or None when watching is over."""
+    now = time.monotonic()
+    if exited_at is None:
+        if now >= deadline:
+            watched.timed_out = True
+            return None
+        return deadline - now
+    # bwrap is gone without a report: its pipes close at once; drain them, briefly.
+    wait = exited_at + 1.0 - now
+    return wait if wait > 0 else None
+
+
+def _drain(fd: int, buffer: bytearray, cap: int, watched: _Watched) -> None:
+    """Read what a pipe holds without waiting for more."""
+    os.set_blocking(fd, False)
+    with contextlib.suppress(BlockingIOError):
+        while _read_capped(fd, buffer, cap, watched):
+            pass
 
 
 def _read_capped(fd: int, buffer: bytearray, cap: int, watched: _Watched) -> bool:

@@ -9,8 +9,8 @@ import sys
 import requests
 
 from devstack.stack import ROOT
-from tests.runner.conftest import RunnerService
 from tests.runner.programs import HELLO
+from tests.runner.support import RunnerService
 
 HELLO_RUN = {"language": "python", "source": HELLO["python"], "tests": [{"expected": "hello"}]}
 

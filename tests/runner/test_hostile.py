@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.runner.conftest import RunnerService
 from tests.runner.programs import HELLO, HOSTILE, Hostile
+from tests.runner.support import RunnerService
 
 # Modest limits keep the suite short; Java's JVM needs more CPU to start.
 LIMITS: dict[str, dict[str, float]] = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from runner.judge import normalise_output
-from tests.runner.conftest import RunnerService
 from tests.runner.programs import BROKEN, CRASH, SUM
+from tests.runner.support import RunnerService
 
 LANGUAGES = list(SUM)
 TESTS = [

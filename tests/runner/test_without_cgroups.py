@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.runner.conftest import RunnerService
 from tests.runner.programs import HELLO, HOSTILE
+from tests.runner.support import RunnerService
 from tests.runner.test_hostile import LIMITS
 
 CASES = {(h.language, h.case): h for h in HOSTILE}
