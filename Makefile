@@ -9,13 +9,22 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
+# bubblewrap: the code runner's sandbox (apt; sudo unless root).
+BWRAP := /usr/bin/bwrap
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
 .PHONY: install dev demo test lint typecheck pytest bench lock clean
 
-# The three installs are independent: run them side by side.
+# The installs are independent: run them side by side.
 install:
-	@$(MAKE) --no-print-directory -j3 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE)
+	@$(MAKE) --no-print-directory -j4 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE) $(BWRAP)
+
+$(BWRAP):
+	@command -v apt-get >/dev/null || { echo "install bubblewrap (the code runner's sandbox)"; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+	$(BWRAP) --version
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,9 +62,10 @@ typecheck: $(STAMP_PY)
 pytest: install
 	$(VENV)/bin/pytest
 
-# Benchmarks are separate commands, not tests: each starts its own local stack.
+# Benchmarks are separate commands, not tests: each starts what it measures.
 bench: install
 	$(PY) -m bench.matching
+	$(PY) -m bench.runner
 
 # Recompile the pinned requirement files from the *.in files.
 lock: $(STAMP_PY)
