@@ -42,7 +42,9 @@ class Settings(BaseSettings):
         default="auto", pattern="^(auto|off)$", description="auto: use cgroup v1 when writable."
     )
     sandbox_uid: int = Field(
-        default=60000, ge=1000, description="First host uid of the sandboxes (when root)."
+        default=1_000_000,
+        ge=1000,
+        description="Host uids of the sandboxes (when root): 64 blocks of 1000 from here.",
     )
     state_dir: str = Field(
         default="/tmp/peerprep-runner",  # noqa: S108 - per-pid subdirectories, 0711, root-owned

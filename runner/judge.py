@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import queue
@@ -107,6 +108,11 @@ class Runner:
             extra_ro=self.runtimes.extra_system_dirs(),
         )
         cells_per_slot = settings.warm + 2
+        # Runners on one host (make dev beside make test) each take their own block of uids:
+        # RLIMIT_NPROC counts a uid's processes host-wide.
+        self._uid_lock, first_uid = (
+            _claim_uid_block(Path(settings.state_dir), settings.sandbox_uid) if root else (-1, 0)
+        )
         self._slots: queue.Queue[Slot] = queue.Queue()
         self._all_slots: list[Slot] = []
         for index in range(settings.slots):
@@ -114,7 +120,7 @@ class Runner:
             box.mkdir(parents=True)
             if root:
                 box.parent.chmod(0o711)
-                os.chown(box, 0, settings.sandbox_uid)
+                os.chown(box, 0, first_uid)
                 box.chmod(0o2770)
             cells = []
             for k in range(cells_per_slot):
@@ -122,8 +128,8 @@ class Runner:
                 cells.append(
                     Cell(
                         index=number,
-                        uid=settings.sandbox_uid + 1 + number if root else None,
-                        gid=settings.sandbox_uid if root else None,
+                        uid=first_uid + 1 + number if root else None,
+                        gid=first_uid if root else None,
                         cgroup=self._tree.cell(number) if self._tree else None,
                     )
                 )
@@ -171,6 +177,9 @@ class Runner:
         if self._tree is not None:
             self._tree.remove()
         shutil.rmtree(self._state, ignore_errors=True)
+        if self._uid_lock >= 0:
+            os.close(self._uid_lock)
+            self._uid_lock = -1
 
     # ---- specs -----------------------------------------------------------------------------
 
@@ -352,6 +361,27 @@ def _runner_init(settings: Settings, base: Path) -> Path:
         partial.chmod(0o755)
         partial.replace(target)
     return target
+
+
+UID_BLOCK = 1000
+_UID_BLOCKS = 64
+
+
+def _claim_uid_block(base: Path, first: int) -> tuple[int, int]:
+    """Lock a free block of sandbox uids for this process; return the lock's fd, the block's uid.
+
+    The lock (flock on a file per block) lasts as long as the process.
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    for block in range(_UID_BLOCKS):
+        fd = os.open(base / f"uids-{block}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return fd, first + block * UID_BLOCK
+    raise SandboxError(f"every block of sandbox uids is taken ({_UID_BLOCKS} runners)")
 
 
 def _prepare_state_dir(base: Path, state: Path, root: bool) -> None:

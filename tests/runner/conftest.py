@@ -12,7 +12,11 @@ from tests.runner.support import SANDBOX_UIDS, RunnerService
 
 
 def stray_sandbox_processes() -> list[str]:
-    """Return processes of a sandbox uid that are not a prepared (blocked) bwrap."""
+    """Return processes left in a sandbox: a sandbox's uid and pid namespace, but not bwrap.
+
+    (A sandbox being prepared is briefly a fork of the server with its uid: not counted.)
+    """
+    own_namespace = Path("/proc/self/ns/pid").readlink()
     stray = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -20,12 +24,17 @@ def stray_sandbox_processes() -> list[str]:
         try:
             uid = entry.stat().st_uid
             stat = (entry / "stat").read_text()
+            namespace = (entry / "ns" / "pid").readlink()
         except OSError:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         state = stat.rsplit(")", 1)[-1].split()[0]
-        if uid in SANDBOX_UIDS and state != "Z" and name != "bwrap":
-            stray.append(f"{entry.name}:{name}")
+        if uid in SANDBOX_UIDS and state != "Z" and name != "bwrap" and namespace != own_namespace:
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                command = ""
+            stray.append(f"{entry.name} {name} {state} uid={uid} ppid={stat.split()[3]}: {command}")
     return stray
 
 

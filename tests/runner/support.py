@@ -16,7 +16,7 @@ from devstack.stack import HOST, ROOT, Service, StackError, free_port
 
 __all__ = ["SANDBOX_UIDS", "RunnerService"]
 
-SANDBOX_UIDS = range(60000, 60000 + 4096)
+SANDBOX_UIDS = range(1_000_000, 1_000_000 + 64_000)
 
 
 class RunnerService:
