@@ -15,8 +15,10 @@ column sees the same machine load):
 - cold: the same to a second service that prepares nothing (``RUNNER_WARM=0``): every run
   pays bubblewrap's setup.
 
-Calls are paced (``--gap-ms``, as people press "Run"), so that the sandbox prepared for the next
-run does not compete with the run being measured. Reports p50 and p95 and ratios of medians.
+Calls are paced (``--gap-ms``, 150 ms, as people press "Run"), so that what a runner does after
+answering (reap bwrap, prepare the next sandbox) does not compete with the next measurement.
+Reports p50 and p95 and the ratios of medians. The machine's load shows in every column: run it
+on an otherwise idle machine for figures worth comparing.
 """
 
 from __future__ import annotations
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runner", description=__doc__)
     parser.add_argument("--repeat", type=int, default=40, help="timed runs per python/js case")
     parser.add_argument("--repeat-compiled", type=int, default=12, help="per java/cpp case")
-    parser.add_argument("--gap-ms", type=float, default=50, help="pause between calls")
+    parser.add_argument("--gap-ms", type=float, default=150, help="pause between calls")
     parser.add_argument("--languages", nargs="+", default=list(HELLO), choices=list(HELLO))
     args = parser.parse_args(argv)
     typical_input, typical_output = _typical_input()

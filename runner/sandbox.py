@@ -22,7 +22,6 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,28 +221,17 @@ def _rlimits(limits: SandboxLimits) -> list[tuple[int, int, int]]:
     return [(res, soft, hard or soft) for res, soft, hard in values]
 
 
-def _child_setup(cell: Cell, limits: SandboxLimits) -> Callable[[], None]:
-    """Return what the forked child does before it execs bwrap: cgroups, rlimits, uid."""
-    procs_files = cell.cgroup.procs_files if cell.cgroup else ()
-    rlimits = _rlimits(limits)
-    uid, gid = cell.uid, cell.gid
+def _launcher(system: System, cell: Cell, limits: SandboxLimits) -> list[str]:
+    """Return runner-init's launcher prefix: join the cell's cgroups, set rlimits, drop the uid.
 
-    def setup() -> None:
-        # Only async-signal-safe work here: the server has threads.
-        pid = str(os.getpid()).encode()
-        for path in procs_files:
-            fd = os.open(path, os.O_WRONLY)
-            os.write(fd, pid)
-            os.close(fd)
-        for res, soft, hard in rlimits:
-            resource.setrlimit(res, (soft, hard))
-        if gid is not None:
-            os.setgroups([])
-            os.setresgid(gid, gid, gid)
-        if uid is not None:
-            os.setresuid(uid, uid, uid)
-
-    return setup
+    Done by a small exec'd helper rather than in a ``preexec_fn``: the server (threads and all)
+    is then spawned from with vfork, never forked whole.
+    """
+    procs = list(cell.cgroup.procs_files) if cell.cgroup else []
+    rlimits = ",".join(f"{res}:{soft}:{hard}" for res, soft, hard in _rlimits(limits))
+    uid = "-" if cell.uid is None else str(cell.uid)
+    gid = "-" if cell.gid is None else str(cell.gid)
+    return [str(system.init), "--launch", *procs, "--", uid, gid, rlimits]
 
 
 class Prepared:
@@ -267,14 +255,14 @@ class Prepared:
         info_r, info_w = os.pipe()
         self._report_r, report_w = os.pipe()
         try:
+            bwrap = system.argv(spec, box=box, block_fd=block_r, info_fd=info_w, report_fd=report_w)
             self._process = subprocess.Popen(  # noqa: S603 - a fixed command line, no shell
-                system.argv(spec, box=box, block_fd=block_r, info_fd=info_w, report_fd=report_w),
+                [*_launcher(system, cell, spec.limits), *bwrap],
                 stdin=self._stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 env={},
                 pass_fds=(block_r, info_w, report_w),
-                preexec_fn=_child_setup(cell, spec.limits),  # noqa: PLW1509 - see _child_setup
                 cwd="/",
             )
         except BaseException:
