@@ -106,6 +106,14 @@ class _Views:
                 f"at most {self.settings.max_tests} tests per run",
                 details=[{"loc": ["tests"], "msg": "too many tests", "type": "too_long"}],
             )
+        worst_s = self.runner.worst_case_s(run_request)
+        if worst_s > self.settings.max_request_s:
+            raise ApiError(
+                ErrorCode.VALIDATION_ERROR,
+                f"the tests' limits add up to {worst_s:.0f} s, more than "
+                f"{self.settings.max_request_s:.0f} s per request",
+                details=[{"loc": ["limits", "wallS"], "msg": "too long", "type": "too_long"}],
+            )
         try:
             result = self.runner.run(run_request)
         except BusyError as exc:

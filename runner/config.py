@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_tests: int = Field(default=64, ge=1, le=1000)
+    max_request_s: float = Field(
+        default=300, gt=0, description="Worst case of a request: compile plus every test's wall."
+    )
     log_level: str = "INFO"
 
     bwrap: str = "/usr/bin/bwrap"

@@ -224,6 +224,11 @@ class Runner:
             slot.wipe_box()
             self._slots.put(slot)
 
+    def worst_case_s(self, request: RunRequest) -> float:
+        """Return the longest a request may take: compiling, then every test to its wall limit."""
+        compile_s = _COMPILE.wall_s if SPECS[request.language].compiled else 0.0
+        return compile_s + len(request.tests) * request.limits.wall_limit_s
+
     def run(self, request: RunRequest) -> RunResponse:
         """Compile the program once if needed, then run and judge each test in order."""
         spec = SPECS[request.language]

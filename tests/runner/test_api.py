@@ -82,6 +82,16 @@ def test_too_many_tests_is_a_validation_error(runner: RunnerService) -> None:
     _error(runner.post(body), 422, "validation_error")
 
 
+def test_limits_that_add_up_past_the_request_budget_are_a_validation_error(
+    runner: RunnerService,
+) -> None:
+    body = {**HELLO_RUN, "tests": [{}] * 20, "limits": {"cpuS": 10, "wallS": 30}}
+
+    error = _error(runner.post(body), 422, "validation_error")
+
+    assert "600 s" in str(error["message"])
+
+
 def test_a_body_that_is_not_json_is_a_bad_request(runner: RunnerService) -> None:
     response = runner.http.post(
         f"{runner.url}/run",
