@@ -3,9 +3,12 @@ HTTP by a real runner."""
 
 from __future__ import annotations
 
+import errno
+
 import pytest
 
 from runner.judge import normalise_output
+from runner.seccomp import DENIED
 from tests.runner.programs import BROKEN, CRASH, SUM
 from tests.runner.support import RunnerService
 
@@ -133,3 +136,20 @@ def test_outputs_compare_modulo_trailing_whitespace() -> None:
     assert normalise_output("1 2  \n3\r\n\n\n") == normalise_output("1 2\n3")
     assert normalise_output(" 1") != normalise_output("1")
     assert normalise_output("1\n\n2") != normalise_output("1\n2")
+
+
+def test_system_calls_that_open_the_kernel_up_are_refused(runner: RunnerService) -> None:
+    source = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "for name, number in sorted(NUMBERS.items()):\n"
+        "    result = libc.syscall(number, 0, 0, 0, 0, 0)\n"
+        "    print(name, result, ctypes.get_errno())\n"
+        "print('getpid', libc.syscall(39), 0)"
+    ).replace("NUMBERS", repr(DENIED))
+
+    result = runner.run("python", source)
+
+    lines = result["results"][0]["stdout"].splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == sorted(DENIED)
+    assert all(line.split()[1:] == ["-1", str(errno.ENOSYS)] for line in lines[:-1]), lines
+    assert lines[-1] == "getpid 2 0"
