@@ -12,15 +12,30 @@ STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
 # The web client's packages; the stamp holds the lockfile's digest (devstack/web.py reads it too).
 STAMP_WEB := web/node_modules/.installed
-# Playwright drives Debian's chromium: browsers cannot be downloaded.
+# Debian packages: chromium (Playwright drives it: browsers cannot be downloaded) and bubblewrap
+# (the code runner's sandbox). Installed with apt, through sudo unless root.
 CHROMIUM ?= /usr/lib/chromium/chromium
+BWRAP := /usr/bin/bwrap
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
-.PHONY: install dev demo test lint fmt typecheck unit web-check web-api pytest bench lock clean
+.PHONY: install system-packages dev demo test lint fmt typecheck unit web-check web-api pytest bench lock clean
 
 # The installs are independent: run them side by side.
 install:
-	@$(MAKE) --no-print-directory -j5 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE) $(STAMP_WEB) $(CHROMIUM)
+	@$(MAKE) --no-print-directory -j5 $(STAMP_PY) $(STAMP_TASKS) $(STAMP_NODE) $(STAMP_WEB) system-packages
+
+# One apt-get for every missing package: dpkg takes one lock at a time.
+system-packages:
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	[ -x $(BWRAP) ] || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ]; then \
+		command -v apt-get >/dev/null || { echo "install:$$missing (Debian packages)"; exit 1; }; \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,14 +57,6 @@ $(STAMP_NODE): package.json package-lock.json
 $(STAMP_WEB): web/package.json web/package-lock.json
 	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	sha256sum web/package-lock.json | cut -d' ' -f1 > $@
-
-# Installed as root (CI); elsewhere a note, so that make dev still runs without it.
-$(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	else \
-		echo "note: $(CHROMIUM) is missing; the browser tests need it (sudo apt-get install chromium)" >&2; \
-	fi
 
 dev: install
 	$(PY) -m devstack
@@ -91,9 +98,10 @@ web-api: $(STAMP_PY) $(STAMP_WEB)
 pytest: install
 	$(VENV)/bin/pytest --ignore=tests/unit
 
-# Benchmarks are separate commands, not tests: each starts its own local stack.
+# Benchmarks are separate commands, not tests: each starts what it measures.
 bench: install
 	$(PY) -m bench.matching
+	$(PY) -m bench.runner
 
 # Recompile the pinned requirement files from the *.in files.
 lock: $(STAMP_PY)
