@@ -38,6 +38,8 @@ FUNCTIONS: dict[str, str] = {
     "sessions_active": "functions.sessions",
     "sessions_get": "functions.sessions",
     "sessions_leave": "functions.sessions",
+    "sessions_set_language": "functions.sessions",
+    "code_run": "functions.sessions",
     "ai_hint": "functions.ai",
     "ai_explain": "functions.ai",
     "ai_review": "functions.ai",

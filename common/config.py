@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     match_relax_seconds: float = Field(default=10.0, gt=0)
     match_expire_seconds: float = Field(default=30.0, gt=0)
 
+    # Code execution: the runner service, and how often a user may use it
+    runner_url: str | None = Field(
+        default=None, description="Base URL of the runner service (its own Cloud Run URL)."
+    )
+    runner_secret: SecretStr | None = Field(
+        default=None, description="Local runs: the runner's shared secret (else an OIDC token)."
+    )
+    runner_timeout_s: float = Field(default=60.0, gt=0, le=300)
+    runs_per_minute: int = Field(default=10, ge=1, description="Runs per user per minute.")
+    run_cpu_s: float = Field(default=2.0, gt=0, le=10, description="CPU limit of a run.")
+    run_memory_mb: int = Field(default=256, ge=32, le=1024)
+
     # AI assistant
     gemini_api_key: SecretStr | None = Field(
         default=None, description="Gemini API key (Secret Manager in production, mounted as env)."

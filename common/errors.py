@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     ALREADY_WAITING = "already_waiting"
     IN_SESSION = "in_session"
     SESSION_ENDED = "session_ended"
+    RUN_IN_PROGRESS = "run_in_progress"
     NO_QUESTIONS = "no_questions"
     PROFILE_REQUIRED = "profile_required"
     PAYLOAD_TOO_LARGE = "payload_too_large"
@@ -55,6 +56,7 @@ class ErrorCode(StrEnum):
     AI_UPSTREAM_ERROR = "ai_upstream_error"
     AI_TIMEOUT = "ai_timeout"
     AI_UNAVAILABLE = "ai_unavailable"
+    UPSTREAM_ERROR = "upstream_error"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
@@ -76,6 +78,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.ALREADY_WAITING: 409,
     ErrorCode.IN_SESSION: 409,
     ErrorCode.SESSION_ENDED: 409,
+    ErrorCode.RUN_IN_PROGRESS: 409,
     ErrorCode.NO_QUESTIONS: 409,
     ErrorCode.PROFILE_REQUIRED: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
@@ -85,6 +88,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.AI_UPSTREAM_ERROR: 502,
     ErrorCode.AI_TIMEOUT: 504,
     ErrorCode.AI_UNAVAILABLE: 503,
+    ErrorCode.UPSTREAM_ERROR: 502,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
 }

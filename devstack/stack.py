@@ -109,6 +109,7 @@ class LocalStack:
     services: dict[str, Service] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     tasks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    runner_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # Deliver one bucket's match messages one after the other (benchmarks turn it off to compare).
     ordered_delivery: bool = True
     # Stops every group if this process dies without stopping them (see devstack/watchdog.py).
@@ -146,6 +147,7 @@ class LocalStack:
             "auth": self.host("auth"),
             "pubsub": self.host("pubsub"),
             "tasks": self.host("tasks"),
+            "runner": f"http://{self.host('runner')}",
             "projectId": self.project_id,
         }
 
@@ -161,13 +163,16 @@ class LocalStack:
         }
         if "api" in self.ports:
             env["PUBLIC_BASE_URL"] = self.api_url
+        if "runner" in self.ports:
+            env["RUNNER_URL"] = f"http://{self.host('runner')}"
+            env["RUNNER_SECRET"] = self.runner_secret
         return env
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Start every emulator and the gateway, and wait until each answers."""
-        for part in ("api", "web", "firestore", "pubsub", "auth", "tasks"):
+        for part in ("api", "web", "firestore", "pubsub", "auth", "tasks", "runner"):
             self.ports.setdefault(part, _port(f"PEERPREP_{part.upper()}_PORT"))
         try:
             self.start_firestore()
@@ -186,11 +191,24 @@ class LocalStack:
                     "--max-retries=20",
                 ],
             )
+            self._spawn(
+                "runner",
+                [
+                    sys.executable,
+                    "-m",
+                    "runner",
+                    f"--host={HOST}",
+                    f"--port={self.ports['runner']}",
+                ],
+                env={"RUNNER_SECRET": self.runner_secret, "RUNNER_SLOTS": "2"},
+                cwd=ROOT,
+            )
             self.wait_http("firestore", f"http://{self.host('firestore')}/")
             self.wait_http("pubsub", f"http://{self.host('pubsub')}/")
             self.wait_http("auth", f"http://{self.host('auth')}/")
             self._wait_tcp("tasks", self.ports["tasks"])
             self._create_pubsub_resources()
+            self.wait_http("runner", f"http://{self.host('runner')}/health")
             self.start_gateway()
         except BaseException:
             self.stop()

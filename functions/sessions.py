@@ -1,12 +1,20 @@
-"""Sessions: rejoin, read with the merged code, leave."""
+"""Sessions: rejoin, read with the merged code, leave, run the code."""
 
 from __future__ import annotations
 
 from common.http import Call, endpoint
-from common.sessions import active_session, get_session, leave_session
-from common.sessions.models import Session
+from common.runs import start_run
+from common.runs.models import Run, RunCreate
+from common.sessions import active_session, get_session, leave_session, set_language
+from common.sessions.models import LanguageUpdate, Session
 
-__all__ = ["sessions_active", "sessions_get", "sessions_leave"]
+__all__ = [
+    "code_run",
+    "sessions_active",
+    "sessions_get",
+    "sessions_leave",
+    "sessions_set_language",
+]
 
 
 @endpoint(method="GET", path="/sessions/active", response=Session, errors=(404,))
@@ -25,3 +33,27 @@ def sessions_get(call: Call) -> Session:
 def sessions_leave(call: Call) -> Session:
     """Leave a session (the last one out ends it; attempts are recorded)."""
     return leave_session(session_id=call.params["id"], uid=call.caller.uid)
+
+
+@endpoint(
+    method="POST",
+    path="/sessions/{id}/run",
+    body=RunCreate,
+    response=Run,
+    errors=(403, 404, 409, 429, 502, 503),
+)
+def code_run(call: Call, body: RunCreate) -> Run:
+    """Run the session's current code with the given stdin (both partners see the run)."""
+    return start_run(session_id=call.params["id"], uid=call.caller.uid, data=body)
+
+
+@endpoint(
+    method="PATCH",
+    path="/sessions/{id}/language",
+    body=LanguageUpdate,
+    response=Session,
+    errors=(403, 404),
+)
+def sessions_set_language(call: Call, body: LanguageUpdate) -> Session:
+    """Switch the session's language for both partners (the starter code follows if untouched)."""
+    return set_language(session_id=call.params["id"], uid=call.caller.uid, language=body.language)

@@ -136,9 +136,11 @@ def test_make_dev_reaches_ready_serves_and_stops_within_10_s(tmp_path: Path) -> 
             "auth",
             "pubsub",
             "tasks",
+            "runner",
             "projectId",
         }
         assert requests.get(f"{dev.addresses['api']}/health", timeout=10).status_code == 200
+        assert requests.get(f"{dev.addresses['runner']}/health", timeout=10).status_code == 200
         web = dev.addresses["web"]
         assert any(web in line for line in dev.output if "local stack ready" in line)
         config = requests.get(f"{web}config.json", timeout=10).json()

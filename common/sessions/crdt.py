@@ -33,6 +33,7 @@ __all__ = [
     "fold",
     "initial_state",
     "merge",
+    "replace_text",
     "text_of",
 ]
 
@@ -169,3 +170,18 @@ def text_of(state: bytes) -> str:
     if state:
         doc.apply_update(state)
     return str(doc.get(TEXT_NAME, type=pycrdt.Text))
+
+
+def replace_text(state: bytes, text: str) -> bytes:
+    """Return the update that replaces the whole code of ``state`` with ``text``."""
+    doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    code = doc.get(TEXT_NAME, type=pycrdt.Text)
+    if state:
+        doc.apply_update(state)
+    before = doc.get_state()
+    with doc.transaction():
+        if len(code):
+            del code[0 : len(code)]
+        if text:
+            code.insert(0, text)
+    return bytes(doc.get_update(before))

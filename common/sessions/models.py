@@ -7,10 +7,10 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from common.catalogue import Language
-from common.models import ApiModel
+from common.models import ApiInput, ApiModel
 from common.questions.models import QuestionSnapshot
 
-__all__ = ["ParticipantInfo", "Session", "SessionBase", "SessionDoc"]
+__all__ = ["LanguageUpdate", "ParticipantInfo", "Session", "SessionBase", "SessionDoc"]
 
 
 class ParticipantInfo(ApiModel):
@@ -49,3 +49,9 @@ class Session(SessionBase):
 
     id: str
     code: str
+
+
+class LanguageUpdate(ApiInput):
+    """Switch the session's language for both partners."""
+
+    language: Language

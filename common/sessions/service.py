@@ -34,7 +34,7 @@ from common.errors import ApiError, ErrorCode
 from common.firestore import Collection, Snapshot, now, pages, transaction
 from common.logs import get_logger
 from common.questions.models import Question, QuestionRef, QuestionSnapshot
-from common.sessions.crdt import Folded, fold, initial_state
+from common.sessions.crdt import Folded, fold, initial_state, replace_text
 from common.sessions.models import ParticipantInfo, Session, SessionDoc
 from common.users import record_attempt
 from common.users.models import Attempt, PartnerRef
@@ -64,6 +64,7 @@ __all__ = [
     "require_in_session",
     "session_code",
     "sessions_to_compact",
+    "set_language",
     "update_count",
 ]
 
@@ -557,3 +558,63 @@ def sessions_to_compact(
 def update_count(session_id: str) -> int:
     """Return how many updates the session's log holds."""
     return int(_updates(session_id).count().get()[0][0].value)
+
+
+# ---- the session's language ----------------------------------------------------------------------
+
+
+def set_language(*, session_id: str, uid: str, language: Language) -> Session:
+    """Switch the session's language for both partners.
+
+    The code becomes the new language's starter code only if it is still the old starter code
+    (an update written as author ``server``, which every editor applies); otherwise it stays.
+    A question deleted from the bank since keeps the session's starter code as it was.
+    """
+    from google.cloud import firestore
+
+    from common.questions import get_question
+
+    session = participant_session(session_id, uid)
+    require_in_session(session, uid)
+    if session.language == language:
+        return _out(session_id, session, session_code(session_id, session).text)
+    try:
+        starter: str | None = getattr(
+            get_question(question_id=session.question.id).starter_code, language
+        )
+    except ApiError:
+        starter = None
+    code = session_code(session_id, session)
+    untouched = code.text == session.question.starter_code
+    reference = SESSIONS.ref(session_id)
+
+    @firestore.transactional
+    def _switch(transaction: Transaction) -> None:
+        current = _parse(session_id, reference.get(transaction=transaction))
+        require_in_session(current, uid)
+        fields: dict[str, Any] = {"language": language, "lastActivityAt": now()}
+        if starter is not None:
+            fields["question.starterCode"] = starter
+        transaction.update(reference, fields)
+        if untouched and starter is not None:
+            transaction.create(
+                _updates(session_id).document(),
+                {
+                    "author": "server",
+                    "update": replace_text(code.state, starter),
+                    "createdAt": firestore.SERVER_TIMESTAMP,
+                },
+            )
+
+    _switch(transaction())
+    _log.info(
+        "session language changed",
+        extra={
+            "event": "session_language_changed",
+            "sessionId": session_id,
+            "uid": uid,
+            "language": language,
+            "starterReplaced": untouched and starter is not None,
+        },
+    )
+    return get_session(session_id=session_id, uid=uid)

@@ -164,6 +164,17 @@ test('two people practise together from sign-up to history', async ({ browser })
   await expect(bob.page.getByTestId('chat-message').filter({ hasText: HINT_TEXT })).toBeVisible();
   await shoot('hint', alice, bob);
 
+  // Bob runs the shared code: both see the run's outcome.
+  await bob.page.getByTestId('run-code').click();
+  await expect(bob.page.getByTestId('run-result')).toContainText('Ran without error', { timeout: 30_000 });
+  await expect(alice.page.getByTestId('run-result')).toContainText('Ran without error');
+  await shoot('run', alice, bob);
+
+  // Alice switches the language: the code was edited, so it stays; both see Java.
+  await alice.page.getByTestId('language-select').selectOption('java');
+  await expect(bob.page.getByTestId('language-select')).toHaveValue('java', { timeout: 15_000 });
+  await expect.poll(() => editorText(bob.page), { timeout: 15_000 }).toBe(converged);
+
   // Alice leaves: Bob sees it. Bob goes straight to his history, which already has the session
   // (his page saved his attempt when Alice left); back on the session, it has ended.
   await alice.page.getByTestId('session-leave').click();

@@ -247,6 +247,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sessions/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the session's current code with the given stdin (both partners see the run) */
+        post: operations["code_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/language": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Switch the session's language for both partners (the starter code follows if untouched) */
+        patch: operations["sessions_set_language"];
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -469,6 +503,17 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /**
+         * LanguageUpdate
+         * @description Switch the session's language for both partners.
+         */
+        LanguageUpdate: {
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "python" | "javascript" | "java" | "cpp";
         };
         /**
          * MatchCreate
@@ -954,6 +999,93 @@ export interface components {
         RoleUpdate: {
             /** Admin */
             admin: boolean;
+        };
+        /**
+         * Run
+         * @description A run as both partners see it (``sessions/{id}/runs/{runId}``).
+         */
+        Run: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @default run
+             * @enum {string}
+             */
+            kind?: "run" | "submit";
+            /** Author */
+            author: string;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "python" | "javascript" | "java" | "cpp";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done";
+            /**
+             * Verdict
+             * @default null
+             */
+            verdict?: ("accepted" | "wrong_answer" | "compile_error" | "runtime_error" | "time_limit" | "memory_limit" | "output_limit" | "runner_error") | null;
+            /**
+             * Stdin
+             * @default
+             */
+            stdin?: string;
+            /**
+             * Stdout
+             * @default
+             */
+            stdout?: string;
+            /**
+             * Stderr
+             * @default
+             */
+            stderr?: string;
+            /**
+             * Compileoutput
+             * @default
+             */
+            compileOutput?: string;
+            /**
+             * Exitcode
+             * @default null
+             */
+            exitCode?: number | null;
+            /**
+             * Timems
+             * @default null
+             */
+            timeMs?: number | null;
+            /**
+             * Memorykb
+             * @default null
+             */
+            memoryKb?: number | null;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Finishedat
+             * @default null
+             */
+            finishedAt?: string | null;
+        };
+        /**
+         * RunCreate
+         * @description Run the session's current code with this standard input.
+         */
+        RunCreate: {
+            /**
+             * Stdin
+             * @default
+             */
+            stdin?: string;
         };
         /**
          * Session
@@ -2210,6 +2342,202 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    code_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Malformed JSON or bad query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Schema validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Upstream error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is down or not configured (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    sessions_set_language: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LanguageUpdate"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /** @description Malformed JSON or bad query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Schema validation failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

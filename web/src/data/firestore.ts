@@ -51,6 +51,23 @@ export interface SessionDoc {
   endReason: string | null;
 }
 
+/** A run of the session's code (`sessions/{id}/runs/{runId}`), as both partners see it. */
+export interface RunDoc {
+  id: string;
+  author: string;
+  language: Language;
+  status: 'queued' | 'running' | 'done';
+  verdict: string | null;
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  compileOutput: string;
+  exitCode: number | null;
+  timeMs: number | null;
+  memoryKb: number | null;
+  createdAt: Date | null;
+}
+
 export interface ChatMessage {
   id: string;
   author: string;
@@ -81,6 +98,7 @@ export interface SnapshotState {
 
 export const MESSAGE_MAX_CHARS = 1000;
 const MESSAGES_SHOWN = 300;
+const RUNS_SHOWN = 5;
 
 function toDate(value: unknown): Date | null {
   if (value instanceof Timestamp) return value.toDate();
@@ -206,6 +224,41 @@ export function listenMessages(
             mode: str(data.mode),
             requestedBy: str(data.requestedBy),
             pending: item.metadata.hasPendingWrites,
+          };
+        }),
+      ),
+    onError,
+  );
+}
+
+/** Listen to a session's latest runs, newest last. */
+export function listenRuns(
+  db: Firestore,
+  sessionId: string,
+  onData: (runs: RunDoc[]) => void,
+  onError: (error: Error) => void,
+): Unsubscribe {
+  const runs = query(collection(db, 'sessions', sessionId, 'runs'), orderBy('createdAt'), limitToLast(RUNS_SHOWN));
+  return onSnapshot(
+    runs,
+    (snapshot) =>
+      onData(
+        snapshot.docs.map((item) => {
+          const data = item.data();
+          return {
+            id: item.id,
+            author: String(data.author ?? ''),
+            language: data.language as Language,
+            status: data.status === 'done' || data.status === 'running' ? data.status : 'queued',
+            verdict: str(data.verdict),
+            stdin: String(data.stdin ?? ''),
+            stdout: String(data.stdout ?? ''),
+            stderr: String(data.stderr ?? ''),
+            compileOutput: String(data.compileOutput ?? ''),
+            exitCode: int(data.exitCode),
+            timeMs: int(data.timeMs),
+            memoryKb: int(data.memoryKb),
+            createdAt: toDate(data.createdAt),
           };
         }),
       ),

@@ -4,11 +4,13 @@ import {
   listenMatchRequest,
   listenMessages,
   listenPresence,
+  listenRuns,
   listenSession,
   sendChatMessage,
   type ChatMessage,
   type MatchRequestDoc,
   type Presence,
+  type RunDoc,
   type SessionDoc,
 } from '../data/firestore';
 import { useServices } from './app';
@@ -61,6 +63,22 @@ export function useMessages(sessionId: string): Live<ChatMessage[]> {
   useEffect(
     () =>
       listenMessages(
+        db,
+        sessionId,
+        (data) => setState({ data, error: null }),
+        (error) => setState((prev) => ({ ...prev, error })),
+      ),
+    [db, sessionId],
+  );
+  return state;
+}
+
+export function useRuns(sessionId: string): Live<RunDoc[]> {
+  const { db } = useServices();
+  const [state, setState] = useState<Live<RunDoc[]>>({ data: undefined, error: null });
+  useEffect(
+    () =>
+      listenRuns(
         db,
         sessionId,
         (data) => setState({ data, error: null }),

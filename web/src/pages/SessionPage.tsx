@@ -4,7 +4,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
-import { call, LANGUAGE_LABELS, LANGUAGES, type Session } from '../api/client';
+import { call, LANGUAGE_LABELS, LANGUAGES, type Language, type Session } from '../api/client';
 import { ApiError, describeError } from '../api/errors';
 import { trackPending } from '../api/pending';
 import { CodeEditor, type EditorHandle } from '../editor/CodeEditor';
@@ -12,11 +12,11 @@ import type { RemoteCursor } from '../editor/remoteCursor';
 import { Layout } from '../components/Layout';
 import { Markdown } from '../components/Markdown';
 import { DifficultyBadge, Notice, Spinner } from '../components/ui';
-import type { ChatMessage, SessionDoc } from '../data/firestore';
+import type { ChatMessage, RunDoc, SessionDoc } from '../data/firestore';
 import { useAi } from '../hooks/ai';
 import { useServices, useUser } from '../hooks/app';
 import { useCollabDoc } from '../hooks/collab';
-import { useMessages, usePresence, useSendChat, useSessionDoc } from '../hooks/firestore';
+import { useMessages, usePresence, useRuns, useSendChat, useSessionDoc } from '../hooks/firestore';
 import { useOwnPresence } from '../hooks/presence';
 import { useBrowserOnline, useNow } from '../hooks/time';
 import { aiFailure, AI_MODES } from '../logic/ai';
@@ -134,6 +134,27 @@ function SessionRoom({ initial }: { initial: Session }) {
   const [leaveError, setLeaveError] = useState<unknown>(null);
   const editor = useRef<EditorHandle | null>(null);
 
+  const [switching, setSwitching] = useState(false);
+  const [languageError, setLanguageError] = useState<unknown>(null);
+  const switchLanguage = useCallback(
+    async (language: Language) => {
+      setSwitching(true);
+      setLanguageError(null);
+      try {
+        // Both editors follow through the session document and, for untouched starter code,
+        // the update the server writes.
+        await call(
+          api.PATCH('/sessions/{id}/language', { params: { path: { id: sessionId } }, body: { language } }),
+        );
+      } catch (error) {
+        setLanguageError(error);
+      } finally {
+        setSwitching(false);
+      }
+    },
+    [api, sessionId],
+  );
+
   const leave = useCallback(async () => {
     setLeaving(true);
     setLeaveError(null);
@@ -179,7 +200,12 @@ function SessionRoom({ initial }: { initial: Session }) {
             <PartnerStatus view={view} />
             <label className="inline-field">
               <span>Language</span>
-              <select data-testid="language-select" value={session.language} disabled aria-readonly="true">
+              <select
+                data-testid="language-select"
+                value={session.language}
+                disabled={view.readOnly || switching}
+                onChange={(event) => void switchLanguage(event.target.value as Language)}
+              >
                 {LANGUAGES.map((item) => (
                   <option key={item} value={item}>
                     {LANGUAGE_LABELS[item]}
@@ -188,6 +214,11 @@ function SessionRoom({ initial }: { initial: Session }) {
               </select>
             </label>
             <SyncBadge status={collab?.status} lost={connectionLost} />
+            {languageError !== null && (
+              <span className="inline-error" role="alert">
+                {describeError(languageError)}
+              </span>
+            )}
           </div>
           <button
             type="button"
@@ -305,6 +336,7 @@ function SessionRoom({ initial }: { initial: Session }) {
                 Some edits could not be sent: {collab.error.message}
               </p>
             )}
+            <RunPanel sessionId={sessionId} session={session} disabled={view.readOnly} />
           </section>
 
           <aside className="side">
@@ -558,5 +590,104 @@ function ChatPanel({
         </p>
       )}
     </section>
+  );
+}
+
+const VERDICT_LABELS: Record<string, string> = {
+  accepted: 'Ran without error',
+  wrong_answer: 'Wrong answer',
+  compile_error: 'Compile error',
+  runtime_error: 'Runtime error',
+  time_limit: 'Time limit exceeded',
+  memory_limit: 'Memory limit exceeded',
+  output_limit: 'Output limit exceeded',
+  runner_error: 'The runner failed',
+};
+
+/** Run the shared code with an input; the latest run of either partner shows below. */
+function RunPanel({ sessionId, session, disabled }: { sessionId: string; session: SessionDoc; disabled: boolean }) {
+  const { api } = useServices();
+  const runs = useRuns(sessionId);
+  const [stdin, setStdin] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const latest: RunDoc | undefined = runs.data?.[runs.data.length - 1];
+  const running = busy || latest?.status === 'queued' || latest?.status === 'running';
+
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await call(api.POST('/sessions/{id}/run', { params: { path: { id: sessionId } }, body: { stdin } }));
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="run-panel">
+      <div className="run-controls">
+        <label className="run-stdin">
+          <span>Input</span>
+          <textarea
+            value={stdin}
+            onChange={(event) => setStdin(event.target.value)}
+            rows={2}
+            placeholder="Standard input for your program (optional)"
+            disabled={disabled}
+            maxLength={16000}
+          />
+        </label>
+        <button
+          type="button"
+          className="button button-primary"
+          data-testid="run-code"
+          onClick={() => void run()}
+          disabled={disabled || running}
+        >
+          {running ? 'Running…' : `Run ${LANGUAGE_LABELS[session.language]}`}
+        </button>
+      </div>
+      <div className="run-result" data-testid="run-result" aria-live="polite">
+        {error !== null ? (
+          <p className="run-error" role="alert">
+            {describeError(error)}
+            {error instanceof ApiError && error.retryAfterS !== null && ` Try again in ${error.retryAfterS} s.`}
+          </p>
+        ) : latest ? (
+          <RunOutcome run={latest} session={session} />
+        ) : (
+          <p className="hint">Run the code to see its output here; your partner sees it too.</p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function RunOutcome({ run, session }: { run: RunDoc; session: SessionDoc }) {
+  const who = session.participantInfo[run.author]?.username ?? 'Someone';
+  if (run.status !== 'done') {
+    return <Spinner label={`${who}'s run is ${run.status === 'queued' ? 'waiting' : 'running'}…`} />;
+  }
+  const verdict = run.verdict ?? 'runner_error';
+  const output = verdict === 'compile_error' ? run.compileOutput : run.stdout;
+  return (
+    <>
+      <p className={`run-verdict run-${verdict === 'accepted' ? 'ok' : 'failed'}`}>
+        <strong>{VERDICT_LABELS[verdict] ?? verdict}</strong>
+        <span className="hint">
+          {' '}
+          · {who} · {LANGUAGE_LABELS[run.language]}
+          {run.timeMs !== null && ` · ${run.timeMs} ms`}
+          {run.memoryKb !== null && ` · ${Math.round(run.memoryKb / 1024)} MB`}
+          {run.exitCode !== null && run.exitCode !== 0 && ` · exit code ${run.exitCode}`}
+        </span>
+      </p>
+      {output && <pre className="run-output">{output}</pre>}
+      {verdict !== 'compile_error' && run.stderr && <pre className="run-output run-stderr">{run.stderr}</pre>}
+      {!output && !run.stderr && <p className="hint">The program printed nothing.</p>}
+    </>
   );
 }

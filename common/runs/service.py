@@ -1,0 +1,162 @@
+"""Running a session's code: one run at a time per session, a few a minute per user.
+
+Owns ``sessions/{id}/runs`` (both partners listen to it), ``runLocks/{sessionId}`` (the run in
+progress) and ``runUsage/{uid}_{yyyymmddhhmm}`` (runs per user per minute). A run is written
+``queued``, then ``running``, then ``done`` with its verdict and output, so that both partners
+see it progress; the caller also gets the finished run as the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from common.clients import firestore_client
+from common.config import get_settings
+from common.errors import ApiError, ErrorCode
+from common.firestore import now, transaction
+from common.logs import get_logger
+from common.runs.models import Run, RunCreate, RunDoc
+from common.runs.runner import run_program
+from common.sessions import participant_session, require_in_session, session_code
+
+if TYPE_CHECKING:
+    from google.cloud.firestore import DocumentReference, Transaction
+
+__all__ = ["start_run"]
+
+# A lock older than this belongs to a run whose function died: the next run may take it.
+_STALE_LOCK = dt.timedelta(seconds=120)
+_log = get_logger(__name__)
+
+
+def _runs(session_id: str) -> Any:
+    return firestore_client().collection("sessions").document(session_id).collection("runs")
+
+
+def _count(uid: str) -> None:
+    """Count a run against the user's minute, or answer 429 with when to retry."""
+    from google.cloud import firestore
+
+    limit = get_settings().runs_per_minute
+    at = now()
+    minute = at.replace(second=0, microsecond=0)
+    reference = firestore_client().collection("runUsage").document(f"{uid}_{minute:%Y%m%d%H%M}")
+
+    @firestore.transactional
+    def _take(transaction: Transaction) -> None:
+        snapshot = reference.get(transaction=transaction)
+        used = int((snapshot.to_dict() or {}).get("count") or 0)
+        if used >= limit:
+            retry = max(1, math.ceil((minute + dt.timedelta(minutes=1) - at).total_seconds()))
+            raise ApiError(
+                ErrorCode.RATE_LIMITED,
+                f"You have run code {limit} times this minute; try again in {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
+        transaction.set(
+            reference,
+            {"uid": uid, "count": used + 1, "expireAt": minute + dt.timedelta(days=1)},
+        )
+
+    _take(transaction())
+
+
+def _lock(session_id: str, run_id: str, uid: str) -> DocumentReference:
+    """Take the session's run lock (409 while another run is in progress)."""
+    from google.cloud import firestore
+
+    reference = firestore_client().collection("runLocks").document(session_id)
+    at = now()
+
+    @firestore.transactional
+    def _take(transaction: Transaction) -> None:
+        held = reference.get(transaction=transaction).to_dict()
+        if held and held.get("at") and held["at"] > at - _STALE_LOCK:
+            raise ApiError(
+                ErrorCode.RUN_IN_PROGRESS,
+                "A run of this session is in progress; wait for its result",
+                headers={"Retry-After": "2"},
+            )
+        transaction.set(reference, {"runId": run_id, "uid": uid, "at": at})
+
+    _take(transaction())
+    return reference
+
+
+def _unlock(reference: DocumentReference, run_id: str) -> None:
+    from google.cloud import firestore
+
+    @firestore.transactional
+    def _release(transaction: Transaction) -> None:
+        held = reference.get(transaction=transaction).to_dict() or {}
+        if held.get("runId") == run_id:
+            transaction.delete(reference)
+
+    _release(transaction())
+
+
+def _outcome(answer: dict[str, Any]) -> dict[str, Any]:
+    """The stored fields of a finished run, from the runner's answer."""
+    compiled = answer.get("compile") or {}
+    result = (answer.get("results") or [{}])[0]
+    verdict = str(answer.get("verdict"))
+    return {
+        "status": "done",
+        "verdict": verdict,
+        "stdout": str(result.get("stdout") or ""),
+        "stderr": str(result.get("stderr") or ""),
+        "compileOutput": str(compiled.get("stderr") or compiled.get("stdout") or "")
+        if verdict == "compile_error" or not compiled.get("ok", True)
+        else "",
+        "exitCode": result.get("exitCode"),
+        "timeMs": answer.get("timeMs"),
+        "memoryKb": answer.get("memoryKb"),
+        "finishedAt": now(),
+    }
+
+
+def start_run(*, session_id: str, uid: str, data: RunCreate) -> Run:
+    """Run the session's current code with ``data.stdin`` and return the finished run."""
+    session = participant_session(session_id, uid)
+    require_in_session(session, uid)
+    _count(uid)
+    run_id = uuid.uuid4().hex
+    lock = _lock(session_id, run_id, uid)
+    try:
+        reference = _runs(session_id).document(run_id)
+        run = RunDoc(
+            author=uid,
+            language=session.language,
+            status="queued",
+            stdin=data.stdin,
+            created_at=now(),
+        )
+        reference.set(run.model_dump(by_alias=True))
+        code = session_code(session_id, session).text
+        reference.update({"status": "running"})
+        try:
+            answer = run_program(language=session.language, source=code, stdin=data.stdin)
+        except ApiError:
+            reference.update({"status": "done", "verdict": "runner_error", "finishedAt": now()})
+            raise
+        outcome = _outcome(answer)
+        reference.update(outcome)
+    finally:
+        _unlock(lock, run_id)
+    _log.info(
+        "code run",
+        extra={
+            "event": "code_run",
+            "sessionId": session_id,
+            "uid": uid,
+            "language": session.language,
+            "verdict": outcome["verdict"],
+            "timeMs": outcome["timeMs"],
+        },
+    )
+    return Run.model_validate(
+        {**run.model_dump(by_alias=True), **outcome, "status": "done", "id": run_id}
+    )
