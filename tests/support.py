@@ -133,8 +133,11 @@ def make_session(
 def waiting_request(
     uid: str, *, request_id: str, at: dt.datetime, expires_in_s: float = 0, **fields: Any
 ) -> dict[str, Any]:
-    """A ``matchRequests/{uid}`` document as the API writes it, waiting since ``at``."""
-    return {
+    """A ``matchRequests/{uid}`` document as the API writes it (``MatchRequestDoc``), waiting
+    since ``at``; ``fields`` (camelCase) change it."""
+    from common.matching import REQUESTS
+
+    document = {
         "requestId": request_id,
         "uid": uid,
         "difficulty": "easy",
@@ -145,8 +148,6 @@ def waiting_request(
         "createdAt": at,
         "relaxAt": at,
         "expiresAt": at + dt.timedelta(seconds=expires_in_s),
-        "sessionId": None,
-        "partner": None,
-        "endedAt": None,
         **fields,
     }
+    return REQUESTS.dump(REQUESTS.parse(document))
