@@ -313,6 +313,12 @@ class LocalStack:
     def _release(self, pgid: int) -> None:
         self._tell_watchdog("release", pgid)
 
+    def stop_service(self, name: str) -> None:
+        """Stop one part started on its own (a second gateway, say), if it runs."""
+        service = self.services.pop(name, None)
+        if service is not None:
+            service.stop()
+
     @contextlib.contextmanager
     def running(self) -> Iterator[LocalStack]:
         """Run the stack for the duration of a ``with`` block."""

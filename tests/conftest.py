@@ -9,6 +9,7 @@ import pytest
 
 from common.config import get_settings
 from devstack import LocalStack
+from tests.fake_gemini import FakeGemini
 from tests.support import Api, AuthEmulator, EmulatorUser
 
 ALLOWED_ORIGIN = "https://app.peerprep.test"
@@ -74,3 +75,14 @@ def fresh_settings() -> Iterator[None]:
     os.environ.clear()
     os.environ.update(saved)
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def fake_gemini() -> Iterator[FakeGemini]:
+    """The fake Gemini API, on 127.0.0.1 at a free port, for one module."""
+    fake = FakeGemini()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

@@ -40,17 +40,6 @@ DEFAULT_TEXT = "".join(DEFAULT_CHUNKS)
 
 
 @pytest.fixture(scope="module")
-def fake_gemini() -> Iterator[FakeGemini]:
-    """The fake Gemini API, on 127.0.0.1 at a free port, for this module."""
-    fake = FakeGemini()
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture(scope="module")
 def ai_api(stack: LocalStack, fake_gemini: FakeGemini) -> Iterator[Api]:
     """A gateway of its own whose AI settings point at the fake."""
     env = {
@@ -67,9 +56,7 @@ def ai_api(stack: LocalStack, fake_gemini: FakeGemini) -> Iterator[Api]:
     try:
         yield Api(f"http://{stack.host(GATEWAY)}/api")
     finally:
-        service = stack.services.pop(GATEWAY, None)
-        if service is not None:
-            service.stop()
+        stack.stop_service(GATEWAY)
 
 
 def make_session(auth: AuthEmulator) -> tuple[EmulatorUser, EmulatorUser, str, str]:

@@ -45,6 +45,4 @@ def test_ready_is_503_naming_firestore_when_it_is_stopped(stack: LocalStack) -> 
         assert [detail["field"] for detail in body["error"]["details"]] == ["firestore"]
     finally:
         for name in (gateway_name, "firestore-ready"):
-            service = stack.services.pop(name, None)
-            if service is not None:
-                service.stop()
+            stack.stop_service(name)

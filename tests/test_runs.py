@@ -116,9 +116,7 @@ def test_an_unreachable_runner_is_503_and_the_run_says_so(
         # The lock is released: the next run is not refused as in progress.
         assert_error(_run(api, one, session_id), 503, "unavailable")
     finally:
-        service = stack.services.pop(name, None)
-        if service is not None:
-            service.stop()
+        stack.stop_service(name)
 
 
 RUNS_PER_MINUTE = 10

@@ -29,17 +29,6 @@ CHROMIUM = next(
 
 
 @pytest.fixture(scope="module")
-def fake_gemini() -> Iterator[FakeGemini]:
-    """The fake Gemini API for the hint step."""
-    fake = FakeGemini()
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture(scope="module")
 def web_stack(stack: LocalStack, fake_gemini: FakeGemini) -> Iterator[LocalStack]:
     """A gateway with the AI configured, and the web client served with a config naming it."""
     stack.start_gateway(
@@ -56,9 +45,7 @@ def web_stack(stack: LocalStack, fake_gemini: FakeGemini) -> Iterator[LocalStack
         yield stack
     finally:
         for name in ("web", GATEWAY):
-            service = stack.services.pop(name, None)
-            if service is not None:
-                service.stop()
+            stack.stop_service(name)
 
 
 def test_the_web_server_serves_the_client_and_its_config(web_stack: LocalStack) -> None:

@@ -13,6 +13,7 @@ import {
   type RunDoc,
   type SessionDoc,
 } from '../data/firestore';
+import type { Firestore, Unsubscribe } from 'firebase/firestore';
 import { useServices } from './app';
 
 export interface Live<T> {
@@ -21,20 +22,32 @@ export interface Live<T> {
   error: Error | null;
 }
 
-export function useMatchRequest(uid: string): Live<MatchRequestDoc | null> {
+type Listen<T> = (
+  db: Firestore,
+  key: string,
+  onData: (data: T) => void,
+  onError: (error: Error) => void,
+) => Unsubscribe;
+
+/** Subscribe to one listener of src/data/firestore.ts for `key` while mounted. */
+function useLive<T>(listen: Listen<T>, key: string): Live<T> {
   const { db } = useServices();
-  const [state, setState] = useState<Live<MatchRequestDoc | null>>({ data: undefined, error: null });
+  const [state, setState] = useState<Live<T>>({ data: undefined, error: null });
   useEffect(
     () =>
-      listenMatchRequest(
+      listen(
         db,
-        uid,
+        key,
         (data) => setState({ data, error: null }),
         (error) => setState((prev) => ({ ...prev, error })),
       ),
-    [db, uid],
+    [db, key, listen],
   );
   return state;
+}
+
+export function useMatchRequest(uid: string): Live<MatchRequestDoc | null> {
+  return useLive(listenMatchRequest, uid);
 }
 
 export interface LiveSession extends Live<SessionDoc | null> {
@@ -58,51 +71,15 @@ export function useSessionDoc(sessionId: string): LiveSession {
 }
 
 export function useMessages(sessionId: string): Live<ChatMessage[]> {
-  const { db } = useServices();
-  const [state, setState] = useState<Live<ChatMessage[]>>({ data: undefined, error: null });
-  useEffect(
-    () =>
-      listenMessages(
-        db,
-        sessionId,
-        (data) => setState({ data, error: null }),
-        (error) => setState((prev) => ({ ...prev, error })),
-      ),
-    [db, sessionId],
-  );
-  return state;
+  return useLive(listenMessages, sessionId);
 }
 
 export function useRuns(sessionId: string): Live<RunDoc[]> {
-  const { db } = useServices();
-  const [state, setState] = useState<Live<RunDoc[]>>({ data: undefined, error: null });
-  useEffect(
-    () =>
-      listenRuns(
-        db,
-        sessionId,
-        (data) => setState({ data, error: null }),
-        (error) => setState((prev) => ({ ...prev, error })),
-      ),
-    [db, sessionId],
-  );
-  return state;
+  return useLive(listenRuns, sessionId);
 }
 
 export function usePresence(sessionId: string): Live<Record<string, Presence>> {
-  const { db } = useServices();
-  const [state, setState] = useState<Live<Record<string, Presence>>>({ data: undefined, error: null });
-  useEffect(
-    () =>
-      listenPresence(
-        db,
-        sessionId,
-        (data) => setState({ data, error: null }),
-        (error) => setState((prev) => ({ ...prev, error })),
-      ),
-    [db, sessionId],
-  );
-  return state;
+  return useLive(listenPresence, sessionId);
 }
 
 /** Post a chat message as `uid` (already trimmed and checked). */
