@@ -102,14 +102,15 @@ def _outcome(answer: dict[str, Any]) -> dict[str, Any]:
     """The stored fields of a finished run, from the runner's answer."""
     compiled = answer.get("compile") or {}
     result = (answer.get("results") or [{}])[0]
-    verdict = str(answer.get("verdict"))
+    # The compiler's words matter when it failed; its warnings otherwise are noise.
+    failed = bool(compiled) and not compiled.get("ok")
     return {
         "status": "done",
-        "verdict": verdict,
+        "verdict": str(answer.get("verdict")),
         "stdout": str(result.get("stdout") or ""),
         "stderr": str(result.get("stderr") or ""),
-        "compileOutput": str(compiled.get("stderr") or compiled.get("stdout") or "")
-        if verdict == "compile_error" or not compiled.get("ok", True)
+        "compileOutput": f"{compiled.get('stderr') or ''}{compiled.get('stdout') or ''}"
+        if failed
         else "",
         "exitCode": result.get("exitCode"),
         "timeMs": answer.get("timeMs"),
