@@ -106,15 +106,16 @@ def _refuse_expired(token: str) -> None:
         raise _unauthenticated("The ID token has expired", ErrorCode.TOKEN_EXPIRED)
 
 
-def _user_state(uid: str) -> tuple[float, bool]:
-    """Return when the user's tokens start being valid and whether the user is disabled,
-    from this instance's cache when fetched less than ``REVOCATION_CACHE_S`` ago."""
+def _user_state(uid: str, *, refresh: bool = False) -> tuple[float, bool]:
+    """Return when the user's tokens start being valid and whether the user is disabled:
+    from this instance's cache when fetched less than ``REVOCATION_CACHE_S`` ago, unless
+    ``refresh``; a fetched state replaces the cached one."""
     from firebase_admin import auth as firebase_auth
 
     now = time.monotonic()
     with _revocations_lock:
         cached = _revocations.get(uid)
-    if cached is not None and now - cached[0] < REVOCATION_CACHE_S:
+    if not refresh and cached is not None and now - cached[0] < REVOCATION_CACHE_S:
         return cached[1], cached[2]
     record = firebase_auth.get_user(uid, app=firebase_app())
     valid_after = (record.tokens_valid_after_timestamp or 0) / 1000
@@ -126,19 +127,12 @@ def _user_state(uid: str) -> tuple[float, bool]:
     return state[1], state[2]
 
 
-def _check_cached_revocation(claims: dict[str, Any], *, checked_now: bool, wanted: bool) -> None:
-    """Refuse a token revoked (or of a disabled user) per the cached state; after a check
-    against the backend, drop the cached state so that the next call reads it afresh."""
+def _check_revocation(claims: dict[str, Any], *, fresh: bool) -> None:
+    """Refuse a revoked token, or one of a disabled user, as ``check_revoked`` would: against
+    the Auth backend now when ``fresh``, else against the cached state."""
     from firebase_admin import auth as firebase_auth
 
-    uid = str(claims["uid"])
-    if checked_now:
-        with _revocations_lock:
-            _revocations.pop(uid, None)
-        return
-    if not wanted:
-        return
-    valid_after, disabled = _user_state(uid)
+    valid_after, disabled = _user_state(str(claims["uid"]), refresh=fresh)
     if disabled:
         raise firebase_auth.UserDisabledError("The user record is disabled.")
     if float(claims.get("iat", 0)) < valid_after:
@@ -176,12 +170,10 @@ def verify_bearer(
     now_check = fresh or recent_login
     try:
         claims: dict[str, Any] = firebase_auth.verify_id_token(
-            token,
-            app=firebase_app(),
-            check_revoked=now_check,
-            clock_skew_seconds=_CLOCK_SKEW_S,
+            token, app=firebase_app(), check_revoked=False, clock_skew_seconds=_CLOCK_SKEW_S
         )
-        _check_cached_revocation(claims, checked_now=now_check, wanted=settings.auth_check_revoked)
+        if now_check or settings.auth_check_revoked:
+            _check_revocation(claims, fresh=now_check)
     except firebase_auth.ExpiredIdTokenError:
         raise _unauthenticated("The ID token has expired", ErrorCode.TOKEN_EXPIRED) from None
     except firebase_auth.RevokedIdTokenError:
