@@ -237,8 +237,10 @@ for line in "${FUNCTIONS[@]}"; do
   case "$name" in
     ai_*) [ "$HAS_KEY" = 0 ] || args+=(--set-secrets=GEMINI_API_KEY=gemini-api-key:latest) ;;
   esac
-  if [ -n "$CANARY" ]; then
-    # The new revision gets no traffic, then its share: the serving one keeps the rest.
+  if [ -n "$CANARY" ] && { [ "$DRY_RUN" = 1 ] ||
+    "${G[@]}" run services describe "$service" --region="$REGION" >/dev/null 2>&1; }; then
+    # The new revision gets no traffic, then its share: the serving one keeps the rest. (A
+    # service deployed for the first time has no revision to keep: it takes all the traffic.)
     run "${G[@]}" "${args[@]}" --no-traffic --tag=canary
     run "${G[@]}" run services update-traffic "$service" --region="$REGION" \
       --to-tags="canary=${CANARY}"
