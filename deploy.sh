@@ -69,8 +69,11 @@ run() {
 }
 
 # "exists" checks run for real only outside a dry run; in a dry run everything looks missing,
-# so the plan shows every create command.
-exists() { [ "$DRY_RUN" = 0 ] && "$@" >/dev/null 2>&1; }
+# so the plan shows every create command (with DRY_RUN_EXISTING=1 everything looks present, so
+# the plan shows every update command instead: tests/test_deploy.py checks both).
+exists() {
+  if [ "$DRY_RUN" = 1 ]; then [ "${DRY_RUN_EXISTING:-0}" = 1 ]; else "$@" >/dev/null 2>&1; fi
+}
 
 # A value read from Google Cloud, or a placeholder in a dry run.
 lookup() {
@@ -280,7 +283,7 @@ exists "${G[@]}" artifacts repositories describe peerprep --location="$REGION" |
 RUNNER_URL="$(service_url peerprep_runner)"
 if selected runner; then
   run "${G[@]}" builds submit . --config=runner/cloudbuild.yaml \
-    --substitutions="_IMAGE=${REPO}/runner:latest"
+    --ignore-file=runner/build.gcloudignore --substitutions="_IMAGE=${REPO}/runner:latest"
   run "${G[@]}" run deploy peerprep-runner --image="${REPO}/runner:latest" --region="$REGION" \
     --execution-environment=gen2 --concurrency=1 --cpu=2 --memory=2Gi --timeout=300s \
     --no-allow-unauthenticated --service-account="$SA_RUNNER" \
@@ -377,6 +380,7 @@ else
     --log-filter="$ERRORS_FILTER"
 fi
 CHANNEL=()
+CHANNEL_UPDATE=()
 if [ -n "$ALERT_EMAIL" ]; then
   channel="$(lookup "projects/${PROJECT}/notificationChannels/CHANNEL_ID" "${G[@]}" beta \
     monitoring channels list --filter="labels.email_address=\"${ALERT_EMAIL}\"" \
@@ -388,8 +392,11 @@ if [ -n "$ALERT_EMAIL" ]; then
       --filter="labels.email_address=\"${ALERT_EMAIL}\"" --format='value(name)' --limit=1)"
   fi
   CHANNEL=(--notification-channels="$channel")
+  CHANNEL_UPDATE=(--set-notification-channels="$channel")
 fi
-policies="$(lookup "" "${G[@]}" alpha monitoring policies list \
+placeholder=""
+[ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT}/alertPolicies/POLICY_ID"
+policies="$(lookup "$placeholder" "${G[@]}" alpha monitoring policies list \
   --filter='displayName:"PeerPrep"' --format='value(name)')"
 if [ -z "$policies" ]; then
   run "${G[@]}" alpha monitoring policies create --policy-from-file=ops/alert-policies.json \
@@ -397,7 +404,7 @@ if [ -z "$policies" ]; then
 else
   for policy in $policies; do
     run "${G[@]}" alpha monitoring policies update "$policy" \
-      --policy-from-file=ops/alert-policies.json "${CHANNEL[@]}"
+      --policy-from-file=ops/alert-policies.json "${CHANNEL_UPDATE[@]}"
   done
 fi
 

@@ -32,7 +32,7 @@ def _firebase() -> Path | None:
     return None
 
 
-def deploy(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def deploy(tmp_path: Path, *args: str, existing: bool = False) -> subprocess.CompletedProcess[str]:
     # A gcloud, firebase and npm that record any call: a dry run must make none.
     fake = tmp_path / "bin"
     fake.mkdir(exist_ok=True)
@@ -41,6 +41,7 @@ def deploy(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (fake / tool).chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}", "FIREBASE": "firebase"}
     env.pop("GEMINI_API_KEY", None)
+    env["DRY_RUN_EXISTING"] = "1" if existing else "0"
     return subprocess.run(
         ["bash", str(ROOT / "deploy.sh"), *args],
         cwd=ROOT,
@@ -206,9 +207,15 @@ def test_every_planned_command_is_accepted_by_the_real_cli_parsers(tmp_path: Pat
         tmp_path, "--project", PROJECT, "--dry-run", "--canary", "5", "--only", "ai_chat"
     )
     rollback = deploy(tmp_path, "--project", PROJECT, "--dry-run", "--rollback", "--only", "health")
+    # Every resource present: the plan's update commands.
+    again = deploy(
+        tmp_path, "--project", PROJECT, "--dry-run", "--alert-email", "a@b.example", existing=True
+    )
+    assert again.returncode == 0, again.stderr
+    assert "policies update" in again.stdout and "subscriptions update match-worker" in again.stdout
     commands = {
         tuple(c)
-        for out in (result.stdout, canary.stdout, rollback.stdout)
+        for out in (result.stdout, canary.stdout, rollback.stdout, again.stdout)
         for c in planned(out)
         if c[0] in {"gcloud", "firebase"}
     }
