@@ -7,7 +7,7 @@
 #               [--canary PERCENT | --promote | --rollback] [--skip-web]
 #
 #   --dry-run        print every command instead of running it (calls nothing)
-#   --only NAME      deploy just this function (infrastructure steps still run; they are no-ops)
+#   --only NAME      deploy just this function, or "runner" (infrastructure steps still run)
 #   --web-origin O   one more origin allowed by CORS (the Hosting origins always are); repeatable
 #   --alert-email A  send the alerts to this address (a Monitoring e-mail channel)
 #   --canary N       deploy new revisions with no traffic (tag "canary"), then give them N%
@@ -150,7 +150,8 @@ exists "${G[@]}" firestore databases describe --database='(default)' ||
 
 echo "== service accounts, least privilege"
 for sa in functions tasks push jobs scheduler gateway runner; do
-  exists "${G[@]}" iam service-accounts describe "peerprep-${sa}@${PROJECT}.iam.gserviceaccount.com" ||
+  exists "${G[@]}" iam service-accounts describe \
+    "peerprep-${sa}@${PROJECT}.iam.gserviceaccount.com" ||
     run "${G[@]}" iam service-accounts create "peerprep-${sa}" --display-name="PeerPrep ${sa}"
 done
 for role in roles/datastore.user roles/firebaseauth.admin roles/logging.logWriter; do
@@ -408,5 +409,5 @@ else
   done
 fi
 
-echo "== done${CANARY:+ (canary at ${CANARY}%: ./deploy.sh --project $PROJECT --promote when healthy, --rollback if not)}"
+echo "== done${CANARY:+ (canary at ${CANARY}%: --promote when healthy, --rollback if not)}"
 echo "API: https://${GATEWAY_HOST}/api   web: https://${PROJECT}.web.app"

@@ -22,14 +22,11 @@ from devstack.stack import ROOT
 from tools.deploy_plan import PUBLIC_ACCESS, gateway_document, service_url, web_config
 
 PROJECT = "peerprep-prod"
-FIREBASE = Path("/work/main/node_modules/.bin/firebase")
 
 
 def _firebase() -> Path | None:
-    for candidate in (ROOT / "node_modules/.bin/firebase", FIREBASE):
-        if candidate.exists():
-            return candidate
-    return None
+    candidate = ROOT / "node_modules/.bin/firebase"
+    return candidate if candidate.exists() else None
 
 
 def deploy(tmp_path: Path, *args: str, existing: bool = False) -> subprocess.CompletedProcess[str]:
