@@ -12,10 +12,12 @@ STAMP_TASKS := $(TASKS_VENV)/.installed
 STAMP_NODE := node_modules/.installed
 # The web client's packages; the stamp holds the lockfile's digest (devstack/web.py reads it too).
 STAMP_WEB := web/node_modules/.installed
-# Debian packages: chromium (Playwright drives it: browsers cannot be downloaded) and bubblewrap
-# (the code runner's sandbox). Installed with apt, through sudo unless root.
+# Debian packages: chromium (Playwright drives it: browsers cannot be downloaded), bubblewrap
+# (the code runner's sandbox) and shellcheck. Installed with apt, through sudo unless root.
 CHROMIUM ?= /usr/lib/chromium/chromium
 BWRAP := /usr/bin/bwrap
+# shellcheck: tests/test_deploy.py checks deploy.sh with it.
+SHELLCHECK := /usr/bin/shellcheck
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PIP_FLAGS := --quiet --disable-pip-version-check
 
@@ -30,6 +32,7 @@ system-packages:
 	@missing=""; \
 	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
 	[ -x $(BWRAP) ] || missing="$$missing bubblewrap"; \
+	[ -x $(SHELLCHECK) ] || missing="$$missing shellcheck"; \
 	if [ -n "$$missing" ]; then \
 		command -v apt-get >/dev/null || { echo "install:$$missing (Debian packages)"; exit 1; }; \
 		echo "installing Debian packages:$$missing"; \

@@ -2,19 +2,23 @@
 # Deploy PeerPrep to a Google Cloud project, idempotently: every step creates what is missing and
 # updates what exists, so running it twice is safe.
 #
-#   ./deploy.sh --project my-project [--region europe-west1] [--dry-run]
-#               [--only FUNCTION] [--canary PERCENT] [--promote] [--rollback]
+#   ./deploy.sh --project my-project [--region europe-west1] [--dry-run] [--only FUNCTION]
+#               [--web-origin https://app.example.com] [--alert-email ops@example.com]
+#               [--canary PERCENT | --promote | --rollback] [--skip-web]
 #
-#   --dry-run        print every command instead of running it
-#   --only NAME      deploy just this function (infrastructure steps still run; they are no-ops)
-#   --canary N       deploy new revisions but send them only N% of the traffic
+#   --dry-run        print every command instead of running it (calls nothing)
+#   --only NAME      deploy just this function, or "runner" (infrastructure steps still run)
+#   --web-origin O   one more origin allowed by CORS (the Hosting origins always are); repeatable
+#   --alert-email A  send the alerts to this address (a Monitoring e-mail channel)
+#   --canary N       deploy new revisions with no traffic (tag "canary"), then give them N%
 #   --promote        send 100% of the traffic to the latest revisions
 #   --rollback       send 100% of the traffic back to the previous revisions
+#   --skip-web       do not build and deploy the web client to Firebase Hosting
 #
 # Needs: gcloud (authenticated, with rights to create the resources below), python3 with the
-# project's requirements (make install), and for Firestore rules and indexes node_modules
-# (firebase-tools). Secrets are never read from this repository: GEMINI_API_KEY, when set in the
-# environment of this script, is stored as a new version of the gemini-api-key secret.
+# project's requirements (make install), node_modules (firebase-tools) and npm for the web client.
+# Secrets are never read from this repository: GEMINI_API_KEY, when set in the environment of
+# this script, is stored as a new version of the gemini-api-key secret.
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -24,19 +28,26 @@ DRY_RUN=0
 ONLY=""
 CANARY=""
 MODE="deploy"
+SKIP_WEB=0
+ALERT_EMAIL=""
+WEB_ORIGINS=()
 PY="${PYTHON:-.venv/bin/python}"
+FIREBASE="${FIREBASE:-node_modules/.bin/firebase}"
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --project) PROJECT="$2"; shift 2 ;;
-    --region) REGION="$2"; shift 2 ;;
+    --project) PROJECT="${2:-}"; shift 2 ;;
+    --region) REGION="${2:-}"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
-    --only) ONLY="$2"; shift 2 ;;
-    --canary) CANARY="$2"; shift 2 ;;
+    --only) ONLY="${2:-}"; shift 2 ;;
+    --canary) CANARY="${2:-}"; shift 2 ;;
     --promote) MODE="promote"; shift ;;
     --rollback) MODE="rollback"; shift ;;
+    --web-origin) WEB_ORIGINS+=("${2:-}"); shift 2 ;;
+    --alert-email) ALERT_EMAIL="${2:-}"; shift 2 ;;
+    --skip-web) SKIP_WEB=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -45,6 +56,9 @@ done
 if [ -n "$CANARY" ] && ! [[ "$CANARY" =~ ^[0-9]+$ && "$CANARY" -ge 1 && "$CANARY" -le 99 ]]; then
   echo "--canary takes a percentage from 1 to 99" >&2; exit 2
 fi
+for origin in "${WEB_ORIGINS[@]}"; do
+  [[ "$origin" =~ ^https?://[^/,\;]+$ ]] || { echo "bad --web-origin: $origin" >&2; exit 2; }
+done
 
 run() {
   if [ "$DRY_RUN" = 1 ]; then
@@ -55,45 +69,58 @@ run() {
 }
 
 # "exists" checks run for real only outside a dry run; in a dry run everything looks missing,
-# so the plan shows every create command.
-exists() { [ "$DRY_RUN" = 0 ] && "$@" >/dev/null 2>&1; }
+# so the plan shows every create command (with DRY_RUN_EXISTING=1 everything looks present, so
+# the plan shows every update command instead: tests/test_deploy.py checks both).
+exists() {
+  if [ "$DRY_RUN" = 1 ]; then [ "${DRY_RUN_EXISTING:-0}" = 1 ]; else "$@" >/dev/null 2>&1; fi
+}
+
+# A value read from Google Cloud, or a placeholder in a dry run.
+lookup() {
+  local placeholder="$1"; shift
+  if [ "$DRY_RUN" = 1 ]; then echo "$placeholder"; else "$@"; fi
+}
 
 G=(gcloud --project="$PROJECT" --quiet)
 SA_FUNCTIONS="peerprep-functions@${PROJECT}.iam.gserviceaccount.com"
 SA_TASKS="peerprep-tasks@${PROJECT}.iam.gserviceaccount.com"
 SA_PUSH="peerprep-push@${PROJECT}.iam.gserviceaccount.com"
 SA_JOBS="peerprep-jobs@${PROJECT}.iam.gserviceaccount.com"
+SA_SCHEDULER="peerprep-scheduler@${PROJECT}.iam.gserviceaccount.com"
+SA_GATEWAY="peerprep-gateway@${PROJECT}.iam.gserviceaccount.com"
+SA_RUNNER="peerprep-runner@${PROJECT}.iam.gserviceaccount.com"
 TOPIC="match-requests"
+DEAD_LETTER="${TOPIC}-dead-letter"
 QUEUE="match-timeouts"
-API_BASE="https://peerprep-gateway-${PROJECT}.${REGION}.gateway.dev/api"
+REPO="${REGION}-docker.pkg.dev/${PROJECT}/peerprep"
 
 mapfile -t FUNCTIONS < <("$PY" -m tools.deploy_plan functions)
 
-function_url() { echo "https://${REGION}-${PROJECT}.cloudfunctions.net/$1"; }
+PROJECT_NUMBER="$(lookup 123456789012 "${G[@]}" projects describe "$PROJECT" \
+  --format='value(projectNumber)')"
+PUBSUB_AGENT="service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
 
-traffic() {  # route traffic of every selected function's Cloud Run service
-  local target="$1" line name
+# A Cloud Run service's deterministic URL: internal callers use it, with OIDC tokens for it.
+service_url() { echo "https://${1//_/-}-${PROJECT_NUMBER}.${REGION}.run.app"; }
+
+selected() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+
+traffic() {  # route the traffic of every selected function's Cloud Run service
+  local target="$1" line name service previous
   for line in "${FUNCTIONS[@]}"; do
-    name="${line%%$'\t'*}"
-    [ -z "$ONLY" ] || [ "$ONLY" = "$name" ] || continue
-    local service="${name//_/-}"
+    IFS=$'\t' read -r name _ _ service <<<"$line"
+    selected "$name" || continue
     case "$target" in
-      latest) run "${G[@]}" run services update-traffic "$service" --region="$REGION" --to-latest ;;
+      latest) run "${G[@]}" run services update-traffic "$service" --region="$REGION" \
+        --to-latest ;;
       previous)
-        local previous
-        previous=$([ "$DRY_RUN" = 1 ] && echo "PREVIOUS_REVISION" || "${G[@]}" run revisions list \
-          --service="$service" --region="$REGION" --sort-by=~metadata.creationTimestamp \
-          --format='value(metadata.name)' --limit=2 | tail -n 1)
+        previous="$(lookup PREVIOUS_REVISION "${G[@]}" run revisions list --service="$service" \
+          --region="$REGION" --sort-by=~metadata.creationTimestamp \
+          --format='value(metadata.name)' --limit=2 | tail -n 1)"
         run "${G[@]}" run services update-traffic "$service" --region="$REGION" \
           --to-revisions="${previous}=100" ;;
     esac
   done
-}
-
-serving_revision() {  # the revision serving a function now (before a canary deploy)
-  if [ "$DRY_RUN" = 1 ]; then echo "SERVING_REVISION"; return; fi
-  "${G[@]}" run services describe "${1//_/-}" --region="$REGION" \
-    --format='value(status.traffic[0].revisionName)' 2>/dev/null || true
 }
 
 case "$MODE" in
@@ -105,16 +132,29 @@ echo "== APIs"
 run "${G[@]}" services enable cloudfunctions.googleapis.com run.googleapis.com \
   cloudbuild.googleapis.com artifactregistry.googleapis.com firestore.googleapis.com \
   pubsub.googleapis.com cloudtasks.googleapis.com secretmanager.googleapis.com \
-  apigateway.googleapis.com servicecontrol.googleapis.com cloudscheduler.googleapis.com \
-  logging.googleapis.com monitoring.googleapis.com identitytoolkit.googleapis.com
+  apigateway.googleapis.com servicemanagement.googleapis.com servicecontrol.googleapis.com \
+  cloudscheduler.googleapis.com logging.googleapis.com monitoring.googleapis.com \
+  identitytoolkit.googleapis.com firebase.googleapis.com firebasehosting.googleapis.com \
+  iamcredentials.googleapis.com
+# The Pub/Sub service agent forwards dead letters and signs push tokens: make sure it exists.
+run "${G[@]}" beta services identity create --service=pubsub.googleapis.com
+
+echo "== Firebase on the project (Auth, Hosting and the rules deploys need it)"
+exists "$FIREBASE" apps:list --project="$PROJECT" --non-interactive ||
+  run "$FIREBASE" projects:addfirebase "$PROJECT" --non-interactive
+
+echo "== Firestore database"
+exists "${G[@]}" firestore databases describe --database='(default)' ||
+  run "${G[@]}" firestore databases create --database='(default)' --location="$REGION" \
+    --type=firestore-native
 
 echo "== service accounts, least privilege"
-for sa in peerprep-functions peerprep-tasks peerprep-push peerprep-jobs; do
-  exists "${G[@]}" iam service-accounts describe "${sa}@${PROJECT}.iam.gserviceaccount.com" ||
-    run "${G[@]}" iam service-accounts create "$sa" --display-name="PeerPrep ${sa#peerprep-}"
+for sa in functions tasks push jobs scheduler gateway runner; do
+  exists "${G[@]}" iam service-accounts describe \
+    "peerprep-${sa}@${PROJECT}.iam.gserviceaccount.com" ||
+    run "${G[@]}" iam service-accounts create "peerprep-${sa}" --display-name="PeerPrep ${sa}"
 done
-for role in roles/datastore.user roles/pubsub.publisher roles/cloudtasks.enqueuer \
-  roles/secretmanager.secretAccessor roles/firebaseauth.admin roles/logging.logWriter; do
+for role in roles/datastore.user roles/firebaseauth.admin roles/logging.logWriter; do
   run "${G[@]}" projects add-iam-policy-binding "$PROJECT" \
     --member="serviceAccount:${SA_FUNCTIONS}" --role="$role" --condition=None
 done
@@ -125,11 +165,24 @@ for role in roles/datastore.user roles/firebaseauth.viewer roles/logging.logWrit
   run "${G[@]}" projects add-iam-policy-binding "$PROJECT" \
     --member="serviceAccount:${SA_JOBS}" --role="$role" --condition=None
 done
+run "${G[@]}" projects add-iam-policy-binding "$PROJECT" \
+  --member="serviceAccount:${SA_RUNNER}" --role=roles/logging.logWriter --condition=None
 
-echo "== Pub/Sub: topic, dead-letter topic"
-for topic in "$TOPIC" "${TOPIC}-dead-letter"; do
+echo "== Pub/Sub: topic, dead-letter topic and the subscription that keeps dead letters"
+for topic in "$TOPIC" "$DEAD_LETTER"; do
   exists "${G[@]}" pubsub topics describe "$topic" || run "${G[@]}" pubsub topics create "$topic"
 done
+exists "${G[@]}" pubsub subscriptions describe "$DEAD_LETTER" ||
+  run "${G[@]}" pubsub subscriptions create "$DEAD_LETTER" --topic="$DEAD_LETTER" \
+    --message-retention-duration=7d --expiration-period=never
+# publish: the matching; viewer: /ready's pubsub.topics.get.
+for role in roles/pubsub.publisher roles/pubsub.viewer; do
+  run "${G[@]}" pubsub topics add-iam-policy-binding "$TOPIC" \
+    --member="serviceAccount:${SA_FUNCTIONS}" --role="$role"
+done
+# The Pub/Sub service agent publishes what the worker never acknowledges to the dead-letter topic.
+run "${G[@]}" pubsub topics add-iam-policy-binding "$DEAD_LETTER" \
+  --member="serviceAccount:${PUBSUB_AGENT}" --role=roles/pubsub.publisher
 
 echo "== Cloud Tasks queue"
 if exists "${G[@]}" tasks queues describe "$QUEUE" --location="$REGION"; then
@@ -139,10 +192,17 @@ else
   run "${G[@]}" tasks queues create "$QUEUE" --location="$REGION" --max-attempts=20 \
     --min-backoff=1s --max-backoff=60s
 fi
+# enqueuer: the match callbacks; viewer: /ready's cloudtasks.queues.get.
+for role in roles/cloudtasks.enqueuer roles/cloudtasks.viewer; do
+  run "${G[@]}" tasks queues add-iam-policy-binding "$QUEUE" --location="$REGION" \
+    --member="serviceAccount:${SA_FUNCTIONS}" --role="$role"
+done
 
 echo "== secrets"
 exists "${G[@]}" secrets describe gemini-api-key ||
   run "${G[@]}" secrets create gemini-api-key --replication-policy=automatic
+run "${G[@]}" secrets add-iam-policy-binding gemini-api-key \
+  --member="serviceAccount:${SA_FUNCTIONS}" --role=roles/secretmanager.secretAccessor
 if [ -n "${GEMINI_API_KEY:-}" ]; then
   if [ "$DRY_RUN" = 1 ]; then
     echo "+ gcloud secrets versions add gemini-api-key --data-file=- (value from GEMINI_API_KEY)"
@@ -150,46 +210,87 @@ if [ -n "${GEMINI_API_KEY:-}" ]; then
     printf '%s' "$GEMINI_API_KEY" | "${G[@]}" secrets versions add gemini-api-key --data-file=-
   fi
 fi
+# --set-secrets …:latest fails while the secret has no version: mount it only once it has one.
+HAS_KEY=1
+if [ "$DRY_RUN" = 0 ] && [ -z "$("${G[@]}" secrets versions list gemini-api-key \
+  --filter=state=ENABLED --limit=1 --format='value(name)' 2>/dev/null)" ]; then
+  HAS_KEY=0
+  echo "warning: gemini-api-key has no version: the AI functions deploy without it (503)" >&2
+fi
 
 echo "== functions"
-ENV_VARS="GOOGLE_CLOUD_PROJECT=${PROJECT},TASKS_LOCATION=${REGION},PUBLIC_BASE_URL=${API_BASE}"
-ENV_VARS+=",TASKS_SERVICE_ACCOUNT=${SA_TASKS},TASKS_AUDIENCE=$(function_url match_timeout)"
+MATCH_TIMEOUT_URL="$(service_url match_timeout)"
+ORIGINS="https://${PROJECT}.web.app,https://${PROJECT}.firebaseapp.com"
+for origin in "${WEB_ORIGINS[@]}"; do ORIGINS+=",${origin}"; done
+# "^;^" makes ";" the separator, so that ALLOWED_ORIGINS may hold commas.
+ENV_VARS="^;^GOOGLE_CLOUD_PROJECT=${PROJECT};TASKS_LOCATION=${REGION};ALLOWED_ORIGINS=${ORIGINS}"
+ENV_VARS+=";MATCH_TIMEOUT_URL=${MATCH_TIMEOUT_URL};TASKS_AUDIENCE=${MATCH_TIMEOUT_URL}"
+ENV_VARS+=";TASKS_SERVICE_ACCOUNT=${SA_TASKS}"
 for line in "${FUNCTIONS[@]}"; do
-  IFS=$'\t' read -r name kind access <<<"$line"
-  [ -z "$ONLY" ] || [ "$ONLY" = "$name" ] || continue
-  args=(functions deploy "$name" --gen2 --runtime=python311 --region="$REGION" --source=.
-    --entry-point="$name" --trigger-http --service-account="$SA_FUNCTIONS"
-    --set-env-vars="$ENV_VARS" --memory=512Mi --timeout=60s --max-instances=50)
+  IFS=$'\t' read -r name _ access service <<<"$line"
+  selected "$name" || continue
+  # A Cloud Run function (Functions Framework, Google's python311 base image), so that a canary
+  # can be deployed with no traffic and under a tag.
+  args=(run deploy "$service" --source=. --function="$name" --base-image=python311
+    --region="$REGION" --service-account="$SA_FUNCTIONS" --set-env-vars="$ENV_VARS"
+    --memory=512Mi --timeout=60s --max-instances=50)
   case "$access" in
-    tasks|pubsub) args+=(--no-allow-unauthenticated) ;;
+    tasks|pubsub) args+=(--no-allow-unauthenticated) ;;  # reached only at its own URL, OIDC
     *) args+=(--allow-unauthenticated) ;;  # behind API Gateway; each checks the Firebase token
   esac
-  case "$name" in ai_*) args+=(--set-secrets=GEMINI_API_KEY=gemini-api-key:latest) ;; esac
-  previous=""
-  [ -z "$CANARY" ] || previous="$(serving_revision "$name")"
-  run "${G[@]}" "${args[@]}"
-  if [ -n "$previous" ]; then
-    # A deploy sends all traffic to the new revision: split it at once, the rest to the old one.
-    run "${G[@]}" run services update-traffic "${name//_/-}" --region="$REGION" \
-      --to-revisions="${previous}=$((100 - CANARY)),LATEST=${CANARY}"
+  case "$name" in
+    ai_*) [ "$HAS_KEY" = 0 ] || args+=(--set-secrets=GEMINI_API_KEY=gemini-api-key:latest) ;;
+  esac
+  if [ -n "$CANARY" ] && { [ "$DRY_RUN" = 1 ] ||
+    "${G[@]}" run services describe "$service" --region="$REGION" >/dev/null 2>&1; }; then
+    # The new revision gets no traffic, then its share: the serving one keeps the rest. (A
+    # service deployed for the first time has no revision to keep: it takes all the traffic.)
+    run "${G[@]}" "${args[@]}" --no-traffic --tag=canary
+    run "${G[@]}" run services update-traffic "$service" --region="$REGION" \
+      --to-tags="canary=${CANARY}"
+  else
+    run "${G[@]}" "${args[@]}"
+    run "${G[@]}" run services update-traffic "$service" --region="$REGION" --to-latest
   fi
   case "$access" in
-    tasks) run "${G[@]}" functions add-invoker-policy-binding "$name" --region="$REGION" \
-      --member="serviceAccount:${SA_TASKS}" ;;
-    pubsub) run "${G[@]}" functions add-invoker-policy-binding "$name" --region="$REGION" \
-      --member="serviceAccount:${SA_PUSH}" ;;
+    tasks) invoker="$SA_TASKS" ;;
+    pubsub) invoker="$SA_PUSH" ;;
+    *) invoker="" ;;
   esac
+  [ -z "$invoker" ] || run "${G[@]}" run services add-iam-policy-binding "$service" \
+    --region="$REGION" --member="serviceAccount:${invoker}" --role=roles/run.invoker
 done
 
 echo "== push subscription to the matching worker (ordered per bucket, dead letters kept)"
-SUB=(--topic="$TOPIC" --push-endpoint="$(function_url match_worker)"
-  --push-auth-service-account="$SA_PUSH" --ack-deadline=60
-  --dead-letter-topic="${TOPIC}-dead-letter" --max-delivery-attempts=10
+WORKER_URL="$(service_url match_worker)"
+SUB=(--push-endpoint="$WORKER_URL" --push-auth-service-account="$SA_PUSH"
+  --push-auth-token-audience="$WORKER_URL" --ack-deadline=60
+  --dead-letter-topic="$DEAD_LETTER" --max-delivery-attempts=10
   --min-retry-delay=1s --max-retry-delay=60s)
 if exists "${G[@]}" pubsub subscriptions describe match-worker; then
-  run "${G[@]}" pubsub subscriptions update match-worker "${SUB[@]:1}"
+  run "${G[@]}" pubsub subscriptions update match-worker "${SUB[@]}"
 else
-  run "${G[@]}" pubsub subscriptions create match-worker "${SUB[@]}" --enable-message-ordering
+  run "${G[@]}" pubsub subscriptions create match-worker --topic="$TOPIC" "${SUB[@]}" \
+    --enable-message-ordering
+fi
+# The service agent acknowledges what it forwards to the dead-letter topic.
+run "${G[@]}" pubsub subscriptions add-iam-policy-binding match-worker \
+  --member="serviceAccount:${PUBSUB_AGENT}" --role=roles/pubsub.subscriber
+
+echo "== code runner (Cloud Run, gen2 execution environment, only the functions may call it)"
+exists "${G[@]}" artifacts repositories describe peerprep --location="$REGION" ||
+  run "${G[@]}" artifacts repositories create peerprep --repository-format=docker \
+    --location="$REGION"
+RUNNER_URL="$(service_url peerprep_runner)"
+if selected runner; then
+  run "${G[@]}" builds submit . --config=runner/cloudbuild.yaml \
+    --ignore-file=runner/build.gcloudignore --substitutions="_IMAGE=${REPO}/runner:latest"
+  run "${G[@]}" run deploy peerprep-runner --image="${REPO}/runner:latest" --region="$REGION" \
+    --execution-environment=gen2 --concurrency=1 --cpu=2 --memory=2Gi --timeout=300s \
+    --no-allow-unauthenticated --service-account="$SA_RUNNER" \
+    --set-env-vars="RUNNER_AUDIENCE=${RUNNER_URL},RUNNER_ALLOWED_INVOKERS=${SA_FUNCTIONS}"
+  run "${G[@]}" run services add-iam-policy-binding peerprep-runner --region="$REGION" \
+    --member="serviceAccount:${SA_FUNCTIONS}" --role=roles/run.invoker
 fi
 
 echo "== Cloud Run jobs and their schedules"
@@ -199,33 +300,66 @@ for job in "import-questions:jobs.import_questions:" "sweeper:jobs.sweeper:*/5 *
     --service-account="$SA_JOBS" --set-env-vars="GOOGLE_CLOUD_PROJECT=${PROJECT}" \
     --command=python --args="-m,${module}" --max-retries=1 --task-timeout=600s
   if [ -n "$schedule" ]; then
-    uri="https://${REGION}-run.googleapis.com/apis/run.googleapis.com/v1/namespaces/${PROJECT}/jobs/peerprep-${jobname}:run"
+    # The scheduler's own account may start this job, and nothing else.
+    run "${G[@]}" run jobs add-iam-policy-binding "peerprep-${jobname}" --region="$REGION" \
+      --member="serviceAccount:${SA_SCHEDULER}" --role=roles/run.invoker
+    uri="https://run.googleapis.com/v2/projects/${PROJECT}/locations/${REGION}/jobs/peerprep-${jobname}:run"
     verb=create
     exists "${G[@]}" scheduler jobs describe "peerprep-${jobname}" --location="$REGION" && verb=update
     run "${G[@]}" scheduler jobs "$verb" http "peerprep-${jobname}" --location="$REGION" \
       --schedule="$schedule" --uri="$uri" --http-method=POST \
-      --oauth-service-account-email="$SA_JOBS"
+      --oauth-service-account-email="$SA_SCHEDULER"
   fi
 done
 
 echo "== Firestore rules and indexes"
-run node_modules/.bin/firebase deploy --only firestore:rules,firestore:indexes \
+run "$FIREBASE" deploy --only=firestore:rules,firestore:indexes \
   --project="$PROJECT" --config=firebase.deploy.json --non-interactive
 
-echo "== API Gateway"
-SPEC_FILE="$(mktemp)"
-"$PY" -m tools.deploy_plan gateway --project="$PROJECT" --region="$REGION" >"$SPEC_FILE"
-CONFIG="peerprep-$(sha256sum "$SPEC_FILE" | cut -c1-12)"
+echo "== API Gateway (public routes only; Authorization passed through; CORS preflights)"
 exists "${G[@]}" api-gateway apis describe peerprep || run "${G[@]}" api-gateway apis create peerprep
+MANAGED_SERVICE="$(lookup "peerprep-0123456789abc.apigateway.${PROJECT}.cloud.goog" \
+  "${G[@]}" api-gateway apis describe peerprep --format='value(managedService)')"
+SPEC_DIR="$(mktemp -d)"
+trap 'rm -rf "$SPEC_DIR"' EXIT
+SPEC_FILE="${SPEC_DIR}/gateway.json"
+"$PY" -m tools.deploy_plan gateway --project="$PROJECT" --region="$REGION" \
+  --project-number="$PROJECT_NUMBER" --host="$MANAGED_SERVICE" >"$SPEC_FILE"
+CONFIG="peerprep-$(sha256sum "$SPEC_FILE" | cut -c1-12)"
 exists "${G[@]}" api-gateway api-configs describe "$CONFIG" --api=peerprep ||
   run "${G[@]}" api-gateway api-configs create "$CONFIG" --api=peerprep \
-    --openapi-spec="$SPEC_FILE" --backend-auth-service-account="$SA_FUNCTIONS"
+    --openapi-spec="$SPEC_FILE" --backend-auth-service-account="$SA_GATEWAY"
 if exists "${G[@]}" api-gateway gateways describe peerprep-gateway --location="$REGION"; then
   run "${G[@]}" api-gateway gateways update peerprep-gateway --location="$REGION" \
     --api=peerprep --api-config="$CONFIG"
 else
   run "${G[@]}" api-gateway gateways create peerprep-gateway --location="$REGION" \
     --api=peerprep --api-config="$CONFIG"
+fi
+GATEWAY_HOST="$(lookup "peerprep-gateway-0a1b2c3d.ew.gateway.dev" "${G[@]}" api-gateway gateways \
+  describe peerprep-gateway --location="$REGION" --format='value(defaultHostname)')"
+
+if [ "$SKIP_WEB" = 0 ]; then
+  echo "== web client on Firebase Hosting"
+  # The web app's Firebase config (apiKey, authDomain), read into the page's /config.json.
+  SDK_FILE="${SPEC_DIR}/sdkconfig.json"
+  if [ "$DRY_RUN" = 1 ]; then
+    run "$FIREBASE" apps:create WEB peerprep-web --project="$PROJECT" --non-interactive
+    run "$FIREBASE" apps:sdkconfig WEB --project="$PROJECT" --non-interactive --json
+    echo '{"result":{"sdkConfig":{"apiKey":"API_KEY"}}}' >"$SDK_FILE"
+  else
+    "$FIREBASE" apps:sdkconfig WEB --project="$PROJECT" --non-interactive --json \
+      >"$SDK_FILE" 2>/dev/null ||
+      { "$FIREBASE" apps:create WEB peerprep-web --project="$PROJECT" --non-interactive &&
+        "$FIREBASE" apps:sdkconfig WEB --project="$PROJECT" --non-interactive --json \
+          >"$SDK_FILE"; }
+  fi
+  run npm --prefix=web run build
+  run "$PY" -m tools.deploy_plan webconfig --project="$PROJECT" \
+    --api-base-url="https://${GATEWAY_HOST}/api" --sdk-config="$SDK_FILE" \
+    --out=web/dist/config.json
+  run "$FIREBASE" deploy --only=hosting --project="$PROJECT" --config=firebase.deploy.json \
+    --non-interactive
 fi
 
 echo "== log-based metrics and alerts"
@@ -238,13 +372,42 @@ for event in match_requested match_created match_timed_out match_cancelled ai_ca
       --description="PeerPrep ${event//_/ } events"
   fi
 done
-exists "${G[@]}" logging metrics describe server_errors ||
+# The functions log httpRequest at the top of each JSON line: it becomes the entry's httpRequest.
+ERRORS_FILTER='httpRequest.status>=500 AND jsonPayload.function:*'
+if exists "${G[@]}" logging metrics describe server_errors; then
+  run "${G[@]}" logging metrics update server_errors --log-filter="$ERRORS_FILTER"
+else
   run "${G[@]}" logging metrics create server_errors --description="PeerPrep 5xx responses" \
-    --log-filter='jsonPayload.httpRequest.status>=500'
-policies=""
-[ "$DRY_RUN" = 1 ] || policies="$("${G[@]}" alpha monitoring policies list \
-  --filter='displayName:"PeerPrep"' --format='value(name)' 2>/dev/null || true)"
-[ -n "$policies" ] ||
-  run "${G[@]}" alpha monitoring policies create --policy-from-file=ops/alert-policies.json
+    --log-filter="$ERRORS_FILTER"
+fi
+CHANNEL=()
+CHANNEL_UPDATE=()
+if [ -n "$ALERT_EMAIL" ]; then
+  channel="$(lookup "projects/${PROJECT}/notificationChannels/CHANNEL_ID" "${G[@]}" beta \
+    monitoring channels list --filter="labels.email_address=\"${ALERT_EMAIL}\"" \
+    --format='value(name)' --limit=1)"
+  if [ -z "$channel" ] || [ "$DRY_RUN" = 1 ]; then
+    run "${G[@]}" beta monitoring channels create --display-name="PeerPrep on-call" \
+      --type=email --channel-labels="email_address=${ALERT_EMAIL}"
+    [ "$DRY_RUN" = 1 ] || channel="$("${G[@]}" beta monitoring channels list \
+      --filter="labels.email_address=\"${ALERT_EMAIL}\"" --format='value(name)' --limit=1)"
+  fi
+  CHANNEL=(--notification-channels="$channel")
+  CHANNEL_UPDATE=(--set-notification-channels="$channel")
+fi
+placeholder=""
+[ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT}/alertPolicies/POLICY_ID"
+policies="$(lookup "$placeholder" "${G[@]}" alpha monitoring policies list \
+  --filter='displayName:"PeerPrep"' --format='value(name)')"
+if [ -z "$policies" ]; then
+  run "${G[@]}" alpha monitoring policies create --policy-from-file=ops/alert-policies.json \
+    "${CHANNEL[@]}"
+else
+  for policy in $policies; do
+    run "${G[@]}" alpha monitoring policies update "$policy" \
+      --policy-from-file=ops/alert-policies.json "${CHANNEL_UPDATE[@]}"
+  done
+fi
 
-echo "== done${CANARY:+ (canary at ${CANARY}%: ./deploy.sh --project $PROJECT --promote when healthy)}"
+echo "== done${CANARY:+ (canary at ${CANARY}%: --promote when healthy, --rollback if not)}"
+echo "API: https://${GATEWAY_HOST}/api   web: https://${PROJECT}.web.app"

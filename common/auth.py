@@ -1,5 +1,11 @@
 """Firebase ID token checks, mapped exactly onto the API's errors.
 
+Revocation (and a disabled account) is checked against the Auth backend where it matters: admin
+routes and those that need a recent sign-in (``fresh``) ask it on every call. Elsewhere, with
+AUTH_CHECK_REVOKED, each instance keeps the user's record for ``REVOCATION_CACHE_S`` seconds, so
+a revocation takes effect there within that time, at one Auth lookup per user and minute rather
+than one per request (which would also fail once the Identity Toolkit quota runs out).
+
 No header, a malformed, invalid, expired or revoked token: 401. A disabled user: 403. The key
 certificates or the Auth backend unreachable: 503. Exception text from firebase-admin is logged,
 never echoed to the client.
@@ -22,9 +28,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RECENT_LOGIN_S",
+    "REVOCATION_CACHE_S",
     "TASKS_SECRET_HEADER",
     "AuthUser",
     "firebase_app",
+    "forget_revocations",
     "require_admin",
     "verify_bearer",
     "verify_tasks_caller",
@@ -39,6 +47,11 @@ _CLOCK_SKEW_S = 5
 TASKS_SECRET_HEADER = "X-PeerPrep-Tasks-Secret"  # noqa: S105 - a header name
 # How recent a sign-in must be for sensitive actions such as deleting the account.
 RECENT_LOGIN_S = 300
+# How long an instance trusts its copy of a user's revocation time and disabled flag.
+REVOCATION_CACHE_S = 60.0
+_revocations_lock = threading.Lock()
+# uid -> (monotonic time fetched, tokens valid after (epoch seconds), disabled)
+_revocations: dict[str, tuple[float, float, bool]] = {}
 
 
 @dataclass(frozen=True)
@@ -93,11 +106,54 @@ def _refuse_expired(token: str) -> None:
         raise _unauthenticated("The ID token has expired", ErrorCode.TOKEN_EXPIRED)
 
 
-def verify_bearer(authorization: str | None, *, recent_login: bool = False) -> AuthUser:
+def _user_state(uid: str, *, refresh: bool = False) -> tuple[float, bool]:
+    """Return when the user's tokens start being valid and whether the user is disabled:
+    from this instance's cache when fetched less than ``REVOCATION_CACHE_S`` ago, unless
+    ``refresh``; a fetched state replaces the cached one."""
+    from firebase_admin import auth as firebase_auth
+
+    now = time.monotonic()
+    with _revocations_lock:
+        cached = _revocations.get(uid)
+    if not refresh and cached is not None and now - cached[0] < REVOCATION_CACHE_S:
+        return cached[1], cached[2]
+    record = firebase_auth.get_user(uid, app=firebase_app())
+    valid_after = (record.tokens_valid_after_timestamp or 0) / 1000
+    state = (time.monotonic(), float(valid_after), bool(record.disabled))
+    with _revocations_lock:
+        if len(_revocations) > 10_000:
+            _revocations.clear()
+        _revocations[uid] = state
+    return state[1], state[2]
+
+
+def _check_revocation(claims: dict[str, Any], *, fresh: bool) -> None:
+    """Refuse a revoked token, or one of a disabled user, as ``check_revoked`` would: against
+    the Auth backend now when ``fresh``, else against the cached state."""
+    from firebase_admin import auth as firebase_auth
+
+    valid_after, disabled = _user_state(str(claims["uid"]), refresh=fresh)
+    if disabled:
+        raise firebase_auth.UserDisabledError("The user record is disabled.")
+    if float(claims.get("iat", 0)) < valid_after:
+        raise firebase_auth.RevokedIdTokenError("The Firebase ID token has been revoked.")
+
+
+def forget_revocations() -> None:
+    """Drop this instance's cached revocation states (tests)."""
+    with _revocations_lock:
+        _revocations.clear()
+
+
+def verify_bearer(
+    authorization: str | None, *, recent_login: bool = False, fresh: bool = False
+) -> AuthUser:
     """Verify an ``Authorization: Bearer <Firebase ID token>`` header and return the caller.
 
+    With ``fresh`` (admin routes) revocation is checked against the Auth backend now; else,
+    with AUTH_CHECK_REVOKED, against this instance's copy at most ``REVOCATION_CACHE_S`` old.
     With ``recent_login`` the caller must have signed in within the last five minutes with a
-    token that is not revoked (checked whatever AUTH_CHECK_REVOKED says), else 401
+    token that is not revoked (checked now, whatever AUTH_CHECK_REVOKED says), else 401
     ``reauth_required``.
     """
     from firebase_admin import auth as firebase_auth
@@ -111,13 +167,13 @@ def verify_bearer(authorization: str | None, *, recent_login: bool = False) -> A
     # first, so that local runs refuse what production refuses, and say why.
     _refuse_expired(token)
     settings = get_settings()
+    now_check = fresh or recent_login
     try:
         claims: dict[str, Any] = firebase_auth.verify_id_token(
-            token,
-            app=firebase_app(),
-            check_revoked=settings.auth_check_revoked or recent_login,
-            clock_skew_seconds=_CLOCK_SKEW_S,
+            token, app=firebase_app(), check_revoked=False, clock_skew_seconds=_CLOCK_SKEW_S
         )
+        if now_check or settings.auth_check_revoked:
+            _check_revocation(claims, fresh=now_check)
     except firebase_auth.ExpiredIdTokenError:
         raise _unauthenticated("The ID token has expired", ErrorCode.TOKEN_EXPIRED) from None
     except firebase_auth.RevokedIdTokenError:
@@ -180,7 +236,7 @@ def verify_tasks_caller(headers: Any, url: str) -> None:
         claims = id_token.verify_oauth2_token(  # type: ignore[no-untyped-call]
             token.strip(),
             google.auth.transport.requests.Request(),
-            audience=settings.tasks_audience or url,
+            audience=settings.tasks_audience or settings.callback_base_url or url,
         )
     except google.auth.exceptions.TransportError:
         _log.exception("could not fetch Google's token keys")

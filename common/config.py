@@ -46,14 +46,21 @@ class Settings(BaseSettings):
     tasks_queue: str = "match-timeouts"
     tasks_location: str = "europe-west1"
     tasks_callback_secret: SecretStr | None = None
-    public_base_url: str | None = Field(
-        default=None, description="Base URL the Cloud Tasks callbacks are sent to (…/api)."
+    callback_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CALLBACK_BASE_URL", "MATCH_TIMEOUT_URL", "PUBLIC_BASE_URL"),
+        description=(
+            "Base URL the Cloud Tasks callbacks are sent to: in production match_timeout's own "
+            "URL (MATCH_TIMEOUT_URL, never the gateway), locally the dev gateway's …/api "
+            "(PUBLIC_BASE_URL)."
+        ),
     )
     tasks_service_account: str | None = Field(
         default=None, description="Service account whose OIDC token Cloud Tasks sends."
     )
     tasks_audience: str | None = Field(
-        default=None, description="Audience of that OIDC token (default: the callback URL)."
+        default=None,
+        description="Audience of that OIDC token (default: CALLBACK_BASE_URL, the function's URL).",
     )
     compaction_threshold: int = Field(
         default=200, ge=2, description="Updates in a session's log that trigger a compaction."

@@ -176,6 +176,9 @@ def json_error_response(err: ApiError, request_id: str) -> flask.Response:
     return response
 
 
+_PREFLIGHT_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
 def _cors_headers(origin: str | None) -> dict[str, str]:
     allowed = get_settings().allowed_origins
     if not origin or origin.rstrip("/") not in allowed:
@@ -193,7 +196,10 @@ def _preflight(endpoint: Endpoint, request: flask.Request) -> flask.Response:
     if "Access-Control-Allow-Origin" in cors:
         cors.update(
             {
-                "Access-Control-Allow-Methods": f"{endpoint.method}, OPTIONS",
+                # Behind the gateway one path's preflight may reach any of its functions (GET,
+                # POST and DELETE /match are three): allow the methods any route may use; the
+                # request itself still gets 405 from a function that does not take it.
+                "Access-Control-Allow-Methods": _PREFLIGHT_METHODS,
                 "Access-Control-Allow-Headers": _ALLOWED_HEADERS,
                 "Access-Control-Max-Age": "600",
             }
@@ -208,7 +214,11 @@ def _authenticate(endpoint: Endpoint, request: flask.Request) -> AuthUser | None
         return None
     if endpoint.access not in {"user", "admin"}:
         return None
-    user = verify_bearer(request.headers.get("Authorization"), recent_login=endpoint.recent_login)
+    user = verify_bearer(
+        request.headers.get("Authorization"),
+        recent_login=endpoint.recent_login,
+        fresh=endpoint.access == "admin",
+    )
     if endpoint.access == "admin":
         require_admin(user)
     return user

@@ -20,7 +20,12 @@ _log = get_logger(__name__)
 def enqueue_callback(
     *, task_id: str, path: str, payload: dict[str, Any], run_at: dt.datetime
 ) -> bool:
-    """Schedule an HTTP POST of ``payload`` to ``path`` under the API base URL at ``run_at``.
+    """Schedule an HTTP POST of ``payload`` to ``path`` under CALLBACK_BASE_URL at ``run_at``.
+
+    In production that base is the target function's own URL (MATCH_TIMEOUT_URL), whose Cloud
+    Run service lets in only the tasks account's OIDC token for that URL: a gateway in between
+    would swap the token for its own. The function matches ``path`` at the end of any request
+    path, so the same call works against the local gateway's ``…/api``.
 
     The task is named ``task_id``: Cloud Tasks refuses a second task of the same name, which
     is taken as success (returns False). Local runs authenticate with the shared secret,
@@ -31,9 +36,10 @@ def enqueue_callback(
     from google.protobuf import timestamp_pb2
 
     settings = get_settings()
-    if not settings.public_base_url:
-        raise RuntimeError("PUBLIC_BASE_URL is not set: Cloud Tasks cannot call back")
-    url = settings.public_base_url.rstrip("/") + path
+    if not settings.callback_base_url:
+        raise RuntimeError("MATCH_TIMEOUT_URL is not set: Cloud Tasks cannot call back")
+    base = settings.callback_base_url.rstrip("/")
+    url = base + path
     headers = {"Content-Type": "application/json", **trace_attributes()}
     http_request: dict[str, Any] = {
         "http_method": tasks_v2.HttpMethod.POST,
@@ -46,7 +52,7 @@ def enqueue_callback(
     elif settings.tasks_service_account:
         http_request["oidc_token"] = {
             "service_account_email": settings.tasks_service_account,
-            "audience": settings.tasks_audience or url,
+            "audience": settings.tasks_audience or base,
         }
     schedule = timestamp_pb2.Timestamp()
     schedule.FromDatetime(run_at.astimezone(dt.UTC).replace(tzinfo=None))

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from common import auth as common_auth
+from common.errors import ApiError
 from tests.conftest import ALLOWED_ORIGIN
 from tests.support import Api, AuthEmulator, EmulatorUser, assert_error, unique
 
@@ -63,6 +65,51 @@ def test_revoked_token_is_401(api: Api, auth: AuthEmulator) -> None:
     auth.revoke(admin)
     response = api.put(role_path(admin), json={"admin": True}, user=admin)
     assert_error(response, 401, "token_revoked")
+
+
+def test_revoked_token_on_a_user_route_is_401(api: Api, auth: AuthEmulator) -> None:
+    # A user this instance has not seen: its revocation time is read from the Auth backend.
+    user = auth.sign_up()
+    auth.revoke(user)
+    assert_error(api.get("/users/me", user=user), 401, "token_revoked")
+
+
+def test_revocation_is_read_once_a_minute_on_user_routes_and_now_on_admin_ones(
+    stack: Any, auth: AuthEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from firebase_admin import auth as firebase_auth
+
+    lookups: list[str] = []
+    real_get_user = firebase_auth.get_user
+
+    def counting_get_user(uid: str, app: Any = None) -> Any:
+        lookups.append(uid)
+        return real_get_user(uid, app=app)
+
+    monkeypatch.setattr(firebase_auth, "get_user", counting_get_user)
+    common_auth.forget_revocations()
+    user = auth.sign_up()
+    header = f"Bearer {user.token}"
+    for _ in range(3):
+        assert common_auth.verify_bearer(header).uid == user.uid
+    assert lookups == [user.uid]  # one Auth lookup, not one per request
+    auth.revoke(user)
+    # Within the minute an ordinary route may still accept the revoked token...
+    assert common_auth.verify_bearer(header).uid == user.uid
+    # ...an admin route (or deleting the account) asks the Auth backend now, and refuses it;
+    with pytest.raises(ApiError) as refused:
+        common_auth.verify_bearer(header, fresh=True)
+    assert refused.value.code.value == "token_revoked"
+    # and from then on the instance's copy is the new one.
+    with pytest.raises(ApiError) as refused:
+        common_auth.verify_bearer(header)
+    assert refused.value.code.value == "token_revoked"
+    # Once the cached copy is older than a minute, it is read again.
+    again = auth.sign_in(user)
+    monkeypatch.setattr(common_auth, "REVOCATION_CACHE_S", 0.0)
+    lookups.clear()
+    assert common_auth.verify_bearer(f"Bearer {again.token}").uid == user.uid
+    assert lookups == [user.uid]
 
 
 def test_disabled_user_is_403(api: Api, auth: AuthEmulator) -> None:
