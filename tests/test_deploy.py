@@ -165,8 +165,9 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
 
 def test_deploy_script_passes_shellcheck() -> None:
     shellcheck = shutil.which("shellcheck")
-    if shellcheck is None:
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    assert shellcheck is not None, (
+        "shellcheck is missing: make install (apt-get install shellcheck)"
+    )
     result = subprocess.run(
         [shellcheck, str(ROOT / "deploy.sh")], capture_output=True, text=True, check=False
     )
@@ -196,8 +197,8 @@ def test_every_planned_command_is_accepted_by_the_real_cli_parsers(tmp_path: Pat
     """Run each planned gcloud and firebase command for real, with no credentials: each must
     get past its CLI's argument parser and stop at the missing credentials."""
     firebase = _firebase()
-    if shutil.which("gcloud") is None or firebase is None:
-        pytest.skip("needs gcloud and node_modules/.bin/firebase")
+    assert shutil.which("gcloud") is not None, "the gcloud CLI is missing"
+    assert firebase is not None, "node_modules/.bin/firebase is missing: make install"
     result = deploy(tmp_path, "--project", PROJECT, "--dry-run", "--alert-email", "a@b.example")
     assert result.returncode == 0, result.stderr
     canary = deploy(

