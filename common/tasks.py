@@ -12,53 +12,57 @@ from common.config import get_settings
 from common.logs import get_logger
 from common.pubsub import trace_attributes
 
-__all__ = ["enqueue_callback"]
+__all__ = ["callback_request", "enqueue_callback"]
 
 _log = get_logger(__name__)
 
 
-def enqueue_callback(
-    *, task_id: str, path: str, payload: dict[str, Any], run_at: dt.datetime
-) -> bool:
-    """Schedule an HTTP POST of ``payload`` to ``path`` under CALLBACK_BASE_URL at ``run_at``.
+def callback_request(*, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the HTTP request a callback task makes: URL, headers, body, and its credentials.
 
-    In production that base is the target function's own URL (MATCH_TIMEOUT_URL), whose Cloud
-    Run service lets in only the tasks account's OIDC token for that URL: a gateway in between
-    would swap the token for its own. The function matches ``path`` at the end of any request
-    path, so the same call works against the local gateway's ``…/api``.
-
-    The task is named ``task_id``: Cloud Tasks refuses a second task of the same name, which
-    is taken as success (returns False). Local runs authenticate with the shared secret,
-    production with an OIDC token of the tasks service account.
+    The base is CALLBACK_BASE_URL: in production the target function's own URL
+    (MATCH_TIMEOUT_URL), whose Cloud Run service lets in only the tasks account's OIDC token for
+    that URL (a gateway in between would swap the token for its own). The function matches
+    ``path`` at the end of any request path, so the same call works against the local gateway's
+    ``…/api``. Local runs authenticate with the shared secret instead.
     """
-    from google.api_core import exceptions as google_exceptions
-    from google.cloud import tasks_v2
-    from google.protobuf import timestamp_pb2
-
     settings = get_settings()
     if not settings.callback_base_url:
         raise RuntimeError("MATCH_TIMEOUT_URL is not set: Cloud Tasks cannot call back")
     base = settings.callback_base_url.rstrip("/")
-    url = base + path
     headers = {"Content-Type": "application/json", **trace_attributes()}
-    http_request: dict[str, Any] = {
-        "http_method": tasks_v2.HttpMethod.POST,
-        "url": url,
+    request: dict[str, Any] = {
+        "http_method": "POST",
+        "url": base + path,
         "headers": headers,
         "body": json.dumps(payload, separators=(",", ":")).encode(),
     }
     if settings.tasks_callback_secret is not None:
         headers[TASKS_SECRET_HEADER] = settings.tasks_callback_secret.get_secret_value()
     elif settings.tasks_service_account:
-        http_request["oidc_token"] = {
+        request["oidc_token"] = {
             "service_account_email": settings.tasks_service_account,
             "audience": settings.tasks_audience or base,
         }
+    return request
+
+
+def enqueue_callback(
+    *, task_id: str, path: str, payload: dict[str, Any], run_at: dt.datetime
+) -> bool:
+    """Schedule the callback request (``callback_request``) at ``run_at``.
+
+    The task is named ``task_id``: Cloud Tasks refuses a second task of the same name, which
+    is taken as success (returns False).
+    """
+    from google.api_core import exceptions as google_exceptions
+    from google.protobuf import timestamp_pb2
+
     schedule = timestamp_pb2.Timestamp()
     schedule.FromDatetime(run_at.astimezone(dt.UTC).replace(tzinfo=None))
     task = {
         "name": f"{queue_path()}/tasks/{task_id}",
-        "http_request": http_request,
+        "http_request": callback_request(path=path, payload=payload),
         "schedule_time": schedule,
     }
     try:
