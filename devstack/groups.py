@@ -1,4 +1,5 @@
-"""Process groups: tell whether one still has a live member, and stop several at once.
+"""Process groups: tell whether one still has a live member, stop several at once, and have a
+watchdog stop them if their owner dies.
 
 Every part of the local stack runs in a process group of its own, because the gcloud wrappers
 leave their Java child running when only the wrapper is killed. Stopping a part means stopping
@@ -7,13 +8,18 @@ its whole group; stopping the stack means stopping every group at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["group_alive", "stop_groups"]
+__all__ = ["Watchdog", "group_alive", "stop_groups"]
+
+_ROOT = Path(__file__).resolve().parent.parent
 
 
 def group_alive(pgid: int) -> bool:
@@ -73,3 +79,50 @@ def stop_groups(pgids: Iterable[int], *, grace_s: float, reap: Iterable[object] 
         _signal_all(left, signal.SIGKILL)
         left = _wait_gone(left, 3.0, leaders)
     return left
+
+
+class Watchdog:
+    """The writing end of ``python -m devstack.watchdog``: started on first use, it guards
+    and releases process groups.
+
+    Whoever holds it (the stack, a test's own service) may die in any way: the groups it
+    guards are stopped all the same.
+    """
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _tell(self, action: str, pgid: int) -> None:
+        if self._process is None or self._process.poll() is not None:
+            if action == "release":
+                return
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "devstack.watchdog"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                cwd=_ROOT,
+                start_new_session=True,
+            )
+        assert self._process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._process.stdin.write(f"{action} {pgid}\n".encode())
+            self._process.stdin.flush()
+
+    def guard(self, pgid: int) -> None:
+        """Stop this group if the holder dies without releasing it."""
+        self._tell("guard", pgid)
+
+    def release(self, pgid: int) -> None:
+        """Forget this group (it was stopped)."""
+        self._tell("release", pgid)
+
+    def close(self) -> None:
+        """Let the watchdog end, once every group is released."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        with contextlib.suppress(BrokenPipeError):
+            if process.stdin is not None:
+                process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)

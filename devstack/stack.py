@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from devstack.groups import stop_groups
+from devstack.groups import Watchdog, stop_groups
 
 if TYPE_CHECKING:
     from common.config import Settings
@@ -113,7 +113,7 @@ class LocalStack:
     # Deliver one bucket's match messages one after the other (benchmarks turn it off to compare).
     ordered_delivery: bool = True
     # Stops every group if this process dies without stopping them (see devstack/watchdog.py).
-    _watchdog: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+    _watchdog: Watchdog = field(default_factory=Watchdog, init=False, repr=False)
 
     # ---- addresses -------------------------------------------------------------------------
 
@@ -308,10 +308,10 @@ class LocalStack:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 service.process.wait(timeout=1)
             self._release(service.process.pid)
-        self._close_watchdog()
+        self._watchdog.close()
 
     def _release(self, pgid: int) -> None:
-        self._tell_watchdog("release", pgid)
+        self._watchdog.release(pgid)
 
     def stop_service(self, name: str) -> None:
         """Stop one part started on its own (a second gateway, say), if it runs."""
@@ -370,34 +370,8 @@ class LocalStack:
             )
         service = Service(name, process, log_path, on_stop=self._release)
         self.services[name] = service
-        self._tell_watchdog("guard", process.pid)
+        self._watchdog.guard(process.pid)
         return service
-
-    def _tell_watchdog(self, action: str, pgid: int) -> None:
-        if self._watchdog is None or self._watchdog.poll() is not None:
-            if action == "release":
-                return
-            self._watchdog = subprocess.Popen(
-                [sys.executable, "-m", "devstack.watchdog"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        assert self._watchdog.stdin is not None
-        with contextlib.suppress(BrokenPipeError):
-            self._watchdog.stdin.write(f"{action} {pgid}\n".encode())
-            self._watchdog.stdin.flush()
-
-    def _close_watchdog(self) -> None:
-        watchdog, self._watchdog = self._watchdog, None
-        if watchdog is None:
-            return
-        with contextlib.suppress(BrokenPipeError):
-            if watchdog.stdin is not None:
-                watchdog.stdin.close()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            watchdog.wait(timeout=5)
 
     def wait_http(self, name: str, url: str, timeout_s: float = 90.0) -> None:
         """Wait until ``url`` answers (any status below 500), or fail with the service's log."""

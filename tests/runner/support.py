@@ -12,6 +12,7 @@ from typing import Any
 
 import requests
 
+from devstack.groups import Watchdog
 from devstack.stack import HOST, ROOT, Service, StackError, free_port
 
 __all__ = ["SANDBOX_UIDS", "RunnerService"]
@@ -30,6 +31,8 @@ class RunnerService:
         self.env = {**env, "RUNNER_SECRET": self.secret}
         self.http = requests.Session()
         self.service: Service | None = None
+        # Stops the runner if this test process dies before stop(), however it dies.
+        self.watchdog = Watchdog()
 
     def start(self) -> None:
         """Start the service in its own process group; wait until its health check answers."""
@@ -44,7 +47,8 @@ class RunnerService:
                 cwd=ROOT,
                 start_new_session=True,
             )
-        self.service = Service(self.name, process, log_path)
+        self.watchdog.guard(process.pid)
+        self.service = Service(self.name, process, log_path, on_stop=self.watchdog.release)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if not self.service.alive():
@@ -66,6 +70,7 @@ class RunnerService:
         """Stop the service's process group."""
         if self.service is not None:
             self.service.stop()
+        self.watchdog.close()
 
     def post(self, body: Any, **kwargs: Any) -> requests.Response:
         headers = {"X-Runner-Secret": self.secret, **kwargs.pop("headers", {})}
