@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import requests
@@ -23,9 +24,11 @@ __all__ = [
     "FirestoreRest",
     "assert_error",
     "make_session",
+    "matched_pair",
     "run_job",
     "unique",
     "waiting_request",
+    "with_profiles",
 ]
 
 
@@ -86,6 +89,33 @@ def run_job(
         timeout=timeout_s,
         check=False,
     )
+
+
+def with_profiles(api: Api, *users: EmulatorUser) -> None:
+    """Create a profile (a unique username) for each user."""
+    for user in users:
+        response = api.post("/users", json={"username": unique("p")[:20]}, user=user)
+        assert response.status_code == 201, response.text
+
+
+def matched_pair(
+    api: Api, auth: AuthEmulator, *, difficulty: str, topics: list[str], language: str
+) -> tuple[EmulatorUser, EmulatorUser, str]:
+    """Two new users with profiles who ask for the same match; return them and their session."""
+    one, two = auth.sign_up(), auth.sign_up()
+    with_profiles(api, one, two)
+    body = {"difficulty": difficulty, "topics": topics, "language": language}
+    for user in (one, two):
+        assert api.post("/match", json=body, user=user).status_code == 202
+    deadline = time.monotonic() + 10
+    states: list[Any] = []
+    while time.monotonic() < deadline:
+        states = [api.get("/match", user=user).json() for user in (one, two)]
+        if all(state["status"] == "matched" for state in states):
+            assert states[0]["sessionId"] == states[1]["sessionId"]
+            return one, two, str(states[0]["sessionId"])
+        time.sleep(0.1)
+    raise AssertionError(f"no match: {states}")
 
 
 def make_session(

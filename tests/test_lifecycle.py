@@ -25,9 +25,11 @@ from tests.support import (
     FirestoreRest,
     assert_error,
     make_session,
+    matched_pair,
     run_job,
     unique,
     waiting_request,
+    with_profiles,
 )
 
 STARTER = "def solve(nums):\n    pass\n"
@@ -43,27 +45,6 @@ def _updates(session_id: str) -> list[Any]:
     return list(reference.collection("updates").stream())
 
 
-def _profiles(api: Api, *users: EmulatorUser) -> None:
-    for user in users:
-        assert api.post("/users", json={"username": unique("l")[:20]}, user=user).status_code == 201
-
-
-def _matched_pair(api: Api, auth: AuthEmulator) -> tuple[EmulatorUser, EmulatorUser, str]:
-    one, two = auth.sign_up(), auth.sign_up()
-    _profiles(api, one, two)
-    body = {"difficulty": "medium", "topics": ["graphs"], "language": "cpp"}
-    for user in (one, two):
-        assert api.post("/match", json=body, user=user).status_code == 202
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        states = [api.get("/match", user=user).json() for user in (one, two)]
-        if all(state["status"] == "matched" for state in states):
-            assert states[0]["sessionId"] == states[1]["sessionId"]
-            return one, two, str(states[0]["sessionId"])
-        time.sleep(0.1)
-    raise AssertionError(f"no match: {states}")
-
-
 def _presence(user: EmulatorUser, **fields: Any) -> dict[str, Any]:
     return {"online": True, "cursor": 3, **fields}
 
@@ -74,7 +55,9 @@ def _presence(user: EmulatorUser, **fields: Any) -> dict[str, Any]:
 def test_who_left_can_match_again_at_once_and_is_out_of_the_session(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
-    one, two, session_id = _matched_pair(api, auth)
+    one, two, session_id = matched_pair(
+        api, auth, difficulty="medium", topics=["graphs"], language="cpp"
+    )
     left = api.post(f"/sessions/{session_id}/leave", user=one)
     assert left.status_code == 200, left.text
     assert left.json()["leftBy"] == [one.uid] and left.json()["status"] == "active"
@@ -132,7 +115,7 @@ def test_a_junk_update_changes_nothing_for_either_partner(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
     one, two = auth.sign_up(), auth.sign_up()
-    _profiles(api, one, two)
+    with_profiles(api, one, two)
     session_id = make_session([one, two], starter=STARTER)
     editor = EditorClient(stack, two, session_id)
     editor.join()
@@ -177,7 +160,7 @@ def test_code_is_capped_and_the_writer_is_told(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
     one, two = auth.sign_up(), auth.sign_up()
-    _profiles(api, one, two)
+    with_profiles(api, one, two)
     session_id = make_session([one, two], starter="")
     writer = FirestoreRest(stack, one.token)
     doc: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
@@ -323,7 +306,7 @@ def test_the_sweeper_pages_through_every_session_and_survives_a_broken_one(
     api: Api, auth: AuthEmulator
 ) -> None:
     users = [auth.sign_up() for _ in range(14)]
-    _profiles(api, *users)
+    with_profiles(api, *users)
     idle = [make_session(users[i : i + 2], starter=STARTER) for i in range(0, 12, 2)]
     for session_id in idle:
         _age(session_id, 3)

@@ -16,7 +16,7 @@ from tests.support import (
     FirestoreRest,
     assert_error,
     make_session,
-    unique,
+    matched_pair,
 )
 
 
@@ -125,26 +125,12 @@ RUNS_PER_MINUTE = 10
 # ---- the session's language -------------------------------------------------------------------
 
 
-def _matched_session(api: Api, auth: AuthEmulator) -> tuple[EmulatorUser, EmulatorUser, str]:
-    one, two = auth.sign_up(), auth.sign_up()
-    for user in (one, two):
-        assert api.post("/users", json={"username": unique("lang")[:20]}, user=user).ok
-    body = {"difficulty": "easy", "topics": ["strings"], "language": "python"}
-    for user in (one, two):
-        assert api.post("/match", json=body, user=user).status_code == 202
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        states = [api.get("/match", user=user).json() for user in (one, two)]
-        if all(state["status"] == "matched" for state in states):
-            return one, two, str(states[0]["sessionId"])
-        time.sleep(0.1)
-    raise AssertionError(states)
-
-
 def test_switching_language_brings_the_new_starter_code_when_untouched(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
-    one, two, session_id = _matched_session(api, auth)
+    one, two, session_id = matched_pair(
+        api, auth, difficulty="easy", topics=["strings"], language="python"
+    )
     before = api.get(f"/sessions/{session_id}", user=one).json()
     question = api.get(f"/questions/{before['question']['id']}", user=one).json()
     assert before["code"] == question["starterCode"]["python"]
@@ -166,7 +152,9 @@ def test_switching_language_brings_the_new_starter_code_when_untouched(
 
 
 def test_switching_language_is_for_participants_still_in_it(api: Api, auth: AuthEmulator) -> None:
-    one, two, session_id = _matched_session(api, auth)
+    one, two, session_id = matched_pair(
+        api, auth, difficulty="easy", topics=["strings"], language="python"
+    )
     outsider = auth.sign_up()
     path = f"/sessions/{session_id}/language"
     assert_error(

@@ -32,6 +32,7 @@ from tests.support import (
     run_job,
     unique,
     waiting_request,
+    with_profiles,
 )
 
 # The Python clients of these tests are pycrdt documents, and pycrdt 0.14.13 can write updates
@@ -72,11 +73,6 @@ def _random_edit(client: EditorClient, rng: random.Random) -> None:
         client.edit(index=rng.randint(0, length), insert=word)
 
 
-def _profiles(api: Api, *users: EmulatorUser) -> None:
-    for user in users:
-        assert api.post("/users", json={"username": unique("s")[:20]}, user=user).status_code == 201
-
-
 # ---- reading -----------------------------------------------------------------------------------
 
 
@@ -99,7 +95,7 @@ def test_a_matched_pair_rejoins_through_sessions_active(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
     one, two = auth.sign_up(), auth.sign_up()
-    _profiles(api, one, two)
+    with_profiles(api, one, two)
     assert_error(api.get("/sessions/active", user=one), 404, "not_found")
     for user in (one, two):
         body = {"difficulty": "hard", "topics": ["bit-manipulation"], "language": "java"}
@@ -263,7 +259,7 @@ def test_leave_twice_by_both_records_one_attempt_each_and_ends_once(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
     one, two = auth.sign_up(), auth.sign_up()
-    _profiles(api, one, two)
+    with_profiles(api, one, two)
     session_id = make_session([one, two], starter=STARTER)
     usernames = {u.uid: api.get("/users/me", user=u).json()["username"] for u in (one, two)}
     firestore_client().collection("sessions").document(session_id).update(
@@ -329,7 +325,7 @@ def test_sweeper_ends_idle_sessions_and_orphaned_requests(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:
     one, two, three, four, waiter = (auth.sign_up() for _ in range(5))
-    _profiles(api, one, two, three, four, waiter)
+    with_profiles(api, one, two, three, four, waiter)
     db = firestore_client()
     long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     idle = make_session([one, two], starter=STARTER)
