@@ -1,0 +1,1 @@
+"""Judging a question's code: signatures, the driver of each language, comparing answers."""
