@@ -7,8 +7,10 @@ from common.questions import (
     create_question,
     delete_question,
     get_question,
+    get_question_tests,
     list_questions,
     list_topics,
+    set_question_tests,
     update_question,
 )
 from common.questions.models import (
@@ -16,6 +18,7 @@ from common.questions.models import (
     QuestionCreate,
     QuestionPage,
     QuestionsQuery,
+    QuestionTests,
     QuestionUpdate,
     TopicList,
 )
@@ -25,6 +28,8 @@ __all__ = [
     "questions_delete",
     "questions_get",
     "questions_list",
+    "questions_tests_get",
+    "questions_tests_set",
     "questions_update",
     "topics_list",
 ]
@@ -73,6 +78,31 @@ def questions_update(call: Call, body: QuestionUpdate) -> Question:
 def questions_delete(call: Call) -> None:
     """Delete a question (sessions keep their snapshot of it)."""
     delete_question(question_id=call.params["id"])
+
+
+@endpoint(
+    method="GET",
+    path="/questions/{id}/tests",
+    access="admin",
+    response=QuestionTests,
+    errors=(404,),
+)
+def questions_tests_get(call: Call) -> QuestionTests:
+    """A question's hidden tests."""
+    return get_question_tests(question_id=call.params["id"])
+
+
+@endpoint(
+    method="PUT",
+    path="/questions/{id}/tests",
+    access="admin",
+    body=QuestionTests,
+    response=QuestionTests,
+    errors=(404,),
+)
+def questions_tests_set(call: Call, body: QuestionTests) -> QuestionTests:
+    """Replace a question's hidden tests; each must fit the question's signature."""
+    return set_question_tests(question_id=call.params["id"], data=body)
 
 
 @endpoint(method="GET", path="/topics", response=TopicList)

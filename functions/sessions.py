@@ -1,15 +1,16 @@
-"""Sessions: rejoin, read with the merged code, leave, run the code."""
+"""Sessions: rejoin, read with the merged code, leave, run and submit the code."""
 
 from __future__ import annotations
 
 from common.http import Call, endpoint
-from common.runs import start_run
+from common.runs import start_run, submit_code
 from common.runs.models import Run, RunCreate
 from common.sessions import active_session, get_session, leave_session, set_language
 from common.sessions.models import LanguageUpdate, Session
 
 __all__ = [
     "code_run",
+    "code_submit",
     "sessions_active",
     "sessions_get",
     "sessions_leave",
@@ -45,6 +46,17 @@ def sessions_leave(call: Call) -> Session:
 def code_run(call: Call, body: RunCreate) -> Run:
     """Run the session's current code with the given stdin (both partners see the run)."""
     return start_run(session_id=call.params["id"], uid=call.caller.uid, data=body)
+
+
+@endpoint(
+    method="POST",
+    path="/sessions/{id}/submit",
+    response=Run,
+    errors=(403, 404, 409, 429, 502, 503),
+)
+def code_submit(call: Call) -> Run:
+    """Judge the session's current code on its question's tests (both partners see the run)."""
+    return submit_code(session_id=call.params["id"], uid=call.caller.uid)
 
 
 @endpoint(

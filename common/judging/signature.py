@@ -17,6 +17,7 @@ missing child, linked lists are lists of values.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -24,18 +25,18 @@ from pydantic import Field, StringConstraints, model_validator
 from common.models import ApiInput
 
 __all__ = [
-    "ValueType",
-    "Compare",
-    "Param",
-    "Method",
-    "FunctionSignature",
-    "DesignSignature",
     "CodecSignature",
-    "Signature",
+    "Compare",
+    "DesignSignature",
+    "FunctionSignature",
     "JudgeTest",
-    "snake_case",
+    "Method",
+    "Param",
+    "Signature",
+    "ValueType",
     "check_args",
     "check_value",
+    "snake_case",
 ]
 
 ValueType = Literal[
@@ -140,57 +141,53 @@ def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-_INT32 = 2**31
-_INT64 = 2**63
+def _integer(bound: int) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and -bound <= value < bound
+
+    return check
+
+
+def _tree(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and (not value or value[0] is not None)
+        and all(item is None or _SCALARS["int"][1](item) for item in value)
+    )
+
+
+# A scalar type -> (what it is called in errors, whether a value is one).
+_SCALARS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "int": ("a 32-bit integer", _integer(2**31)),
+    "long": ("a 64-bit integer", _integer(2**63)),
+    "double": (
+        "a number",
+        lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    ),
+    "bool": ("true or false", lambda value: isinstance(value, bool)),
+    "string": ("a string", lambda value: isinstance(value, str)),
+    "char": ("a one-character string", lambda value: isinstance(value, str) and len(value) == 1),
+    "ListNode": (
+        "a list of 32-bit integers (a linked list)",
+        lambda value: isinstance(value, list) and all(_integer(2**31)(item) for item in value),
+    ),
+    "TreeNode": ("a level-order list of 32-bit integers and nulls (a tree)", _tree),
+}
 
 
 def check_value(kind: str, value: Any, where: str = "value") -> None:
     """Raise ValueError when ``value`` is not a JSON value of type ``kind``."""
-
-    def fail(expected: str) -> None:
-        raise ValueError(f"{where}: expected {expected}")
-
-    def integer(number: Any, bound: int) -> None:
-        if isinstance(number, bool) or not isinstance(number, int) or not -bound <= number < bound:
-            fail(f"an integer of {kind}")
-
-    if kind in ("int", "long"):
-        integer(value, _INT32 if kind == "int" else _INT64)
-    elif kind == "double":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            fail("a number")
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            fail("true or false")
-    elif kind == "string":
-        if not isinstance(value, str):
-            fail("a string")
-    elif kind.endswith("[]") and kind != "ListNode[]":
+    if kind.endswith("[]"):
         if not isinstance(value, list):
-            fail(f"a list ({kind})")
+            raise ValueError(f"{where}: expected a list ({kind})")
         for index, item in enumerate(value):
             check_value(kind[:-2], item, f"{where}[{index}]")
-    elif kind == "char":
-        if not isinstance(value, str) or len(value) != 1:
-            fail("a one-character string")
-    elif kind == "ListNode":
-        if not isinstance(value, list):
-            fail("a list of values (a linked list)")
-        for item in value:
-            integer(item, _INT32)
-    elif kind == "ListNode[]":
-        if not isinstance(value, list):
-            fail("a list of linked lists")
-        for index, item in enumerate(value):
-            check_value("ListNode", item, f"{where}[{index}]")
-    elif kind == "TreeNode":
-        if not isinstance(value, list) or (value and value[0] is None):
-            fail("a level-order list of values and nulls (a tree)")
-        for item in value:
-            if item is not None:
-                integer(item, _INT32)
-    else:
+        return
+    if kind not in _SCALARS:
         raise ValueError(f"{where}: unknown type {kind}")
+    described, fits = _SCALARS[kind]
+    if not fits(value):
+        raise ValueError(f"{where}: expected {described}")
 
 
 def _call_types(signature: DesignSignature, call: Any, where: str) -> None:
@@ -204,7 +201,9 @@ def _call_types(signature: DesignSignature, call: Any, where: str) -> None:
         check_value(param.type, value, f"{where}.{param.name}")
 
 
-def check_args(signature: FunctionSignature | DesignSignature | CodecSignature, args: list[Any]) -> None:
+def check_args(
+    signature: FunctionSignature | DesignSignature | CodecSignature, args: list[Any]
+) -> None:
     """Raise ValueError when a test's arguments do not fit the signature."""
     if isinstance(signature, FunctionSignature):
         params = signature.params

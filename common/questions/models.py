@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from common.catalogue import Difficulty
+from common.judging.signature import JudgeTest, Signature, check_args
 from common.models import ApiInput, ApiModel, ApiPatch, Page, PageQuery, TopicSlug, unique_items
 
 __all__ = [
@@ -21,6 +30,8 @@ __all__ = [
     "QuestionRef",
     "QuestionSnapshot",
     "QuestionSummary",
+    "QuestionTest",
+    "QuestionTests",
     "QuestionUpdate",
     "QuestionsQuery",
     "StarterCode",
@@ -31,15 +42,93 @@ __all__ = [
 ]
 
 
+# ---- tests -------------------------------------------------------------------------------------
+
+MAX_TEST_CHARS = 200_000
+# questionTests/{id} stays well below Firestore's 1 MiB document limit.
+MAX_TESTS_CHARS = 800_000
+JsonText = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_TEST_CHARS, strip_whitespace=False)
+]
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise ValueError("must be JSON text") from None
+
+
+class QuestionTest(ApiInput):
+    """A judged call, as JSON text: its arguments (an array, one per parameter) and the answer.
+
+    Text rather than nested arrays, which Firestore cannot store.
+    """
+
+    args: JsonText
+    expected: JsonText
+
+    @model_validator(mode="after")
+    def _json_values(self) -> QuestionTest:
+        if not isinstance(_json(self.args), list):
+            raise ValueError("args: must be a JSON array with one value per parameter")
+        _json(self.expected)
+        return self
+
+    @classmethod
+    def of(cls, test: JudgeTest) -> QuestionTest:
+        """Return the stored form of a structured test."""
+        return cls(
+            args=json.dumps(test.args, separators=(",", ":"), ensure_ascii=False),
+            expected=json.dumps(test.expected, separators=(",", ":"), ensure_ascii=False),
+        )
+
+    def parsed(self) -> JudgeTest:
+        """Return the test's values."""
+        return JudgeTest(args=json.loads(self.args), expected=json.loads(self.expected))
+
+
+def check_tests(signature: Signature | None, tests: list[QuestionTest], where: str) -> None:
+    """Raise ValueError unless every test fits the signature."""
+    if tests and signature is None:
+        raise ValueError(f"{where}: tests need the question's signature")
+    for index, test in enumerate(tests):
+        try:
+            check_args(signature, test.parsed().args)  # type: ignore[arg-type]
+        except ValueError as error:
+            raise ValueError(f"{where}[{index}]: {error}") from None
+
+
+class QuestionTests(ApiInput):
+    """The hidden tests of a question (``questionTests/{id}``), read and written by admins."""
+
+    tests: Annotated[list[QuestionTest], Field(max_length=100)]
+
+    @model_validator(mode="after")
+    def _bounded(self) -> QuestionTests:
+        if sum(len(test.args) + len(test.expected) for test in self.tests) > MAX_TESTS_CHARS:
+            raise ValueError(f"tests: more than {MAX_TESTS_CHARS} characters in all")
+        return self
+
+
 # ---- questions ---------------------------------------------------------------------------------
 
 
 class Example(ApiInput):
-    """An input, its expected output, and optionally why."""
+    """An input, its expected output, and optionally why; ``test`` is the same as a judged call."""
 
     input: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     output: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
     explanation: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    test: QuestionTest | None = None
+
+
+def check_judging(signature: Signature | None, examples: list[Example]) -> None:
+    """Raise ValueError unless the examples' tests fit the signature (every one has a test)."""
+    tests = [example.test for example in examples if example.test is not None]
+    if signature is not None and len(tests) != len(examples):
+        raise ValueError("examples: with a signature, every example needs its test")
+    check_tests(signature, tests, "examples.test")
 
 
 CodeText = Annotated[
@@ -86,6 +175,12 @@ class QuestionCreate(ApiInput):
     examples: Examples
     constraints: Constraints
     starter_code: StarterCode
+    signature: Signature | None = None
+
+    @model_validator(mode="after")
+    def _judgeable(self) -> QuestionCreate:
+        check_judging(self.signature, self.examples)
+        return self
 
 
 class QuestionUpdate(ApiPatch):
@@ -98,6 +193,7 @@ class QuestionUpdate(ApiPatch):
     examples: Examples | None = None
     constraints: Constraints | None = None
     starter_code: StarterCode | None = None
+    signature: Signature | None = None
 
 
 class QuestionSummary(ApiModel):

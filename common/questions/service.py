@@ -3,7 +3,8 @@
 Firestore layout: ``questions/{id}`` holds a question with its ``slug`` and a random ``rand`` in
 [0, 1) for picking; ``questionSlugs/{slug}`` reserves a slug for one question id; the document
 ``meta/topicCounts`` counts questions per topic and difficulty, kept with increments in the same
-transaction as every write, so GET /topics reads one document.
+transaction as every write, so GET /topics reads one document; ``questionTests/{id}`` holds a
+question's hidden tests, which only admins read and write (through the API).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from common.catalogue import DIFFICULTIES, TOPICS, Difficulty
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
 from common.firestore import Snapshot, now
+from common.judging.signature import Signature
 from common.logs import get_logger
 from common.models import Page
 from common.paging import decode_cursor, encode_cursor
@@ -28,9 +30,12 @@ from common.questions.models import (
     QuestionCreate,
     QuestionsQuery,
     QuestionSummary,
+    QuestionTest,
+    QuestionTests,
     QuestionUpdate,
     TopicCount,
     TopicList,
+    check_tests,
 )
 
 if TYPE_CHECKING:
@@ -38,15 +43,19 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "Judging",
     "UpsertResult",
     "create_question",
     "delete_question",
     "get_question",
+    "get_question_tests",
     "has_questions",
+    "judging_of",
     "list_questions",
     "list_topics",
     "pick_question",
     "plan_upsert",
+    "set_question_tests",
     "slugify",
     "update_question",
     "upsert_questions",
@@ -66,6 +75,10 @@ def slugify(title: str) -> str:
 
 def _questions() -> Any:
     return firestore_client().collection("questions")
+
+
+def _tests_ref(question_id: str) -> DocumentReference:
+    return firestore_client().collection("questionTests").document(question_id)
 
 
 def _slug_ref(slug: str) -> DocumentReference:
@@ -214,6 +227,9 @@ def update_question(*, question_id: str, changes: QuestionUpdate) -> Question:
             raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
         current = snapshot.to_dict() or {}
         fields = {**current, **changes.model_dump(by_alias=True, exclude_unset=True)}
+        _valid_together(
+            fields, _stored_tests(_tests_ref(reference.id).get(transaction=transaction))
+        )
         _, delta = _write(transaction, existing=snapshot, fields=fields, now=now())
         _apply_counts(transaction, delta)
 
@@ -234,11 +250,97 @@ def delete_question(*, question_id: str) -> None:
             raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
         data = snapshot.to_dict() or {}
         transaction.delete(reference)
+        transaction.delete(_tests_ref(reference.id))
         transaction.delete(_slug_ref(str(data["slug"])))
         _apply_counts(transaction, _count_delta((data["difficulty"], data["topics"]), None))
 
     _delete(firestore_client().transaction())
     _log.info("question deleted", extra={"event": "question_deleted", "questionId": question_id})
+
+
+def _stored_tests(snapshot: Snapshot) -> list[QuestionTest]:
+    stored = (snapshot.to_dict() or {}).get("tests") or []
+    return [QuestionTest.model_validate(test) for test in stored]
+
+
+def _valid_together(fields: dict[str, Any], hidden: list[QuestionTest]) -> None:
+    """Answer 422 unless the changed question, and its hidden tests, fit its signature."""
+    from common.http import validate_model
+
+    question = validate_model(
+        QuestionCreate,
+        {key: fields[key] for key in fields if key in _CREATE_KEYS},
+        code=ErrorCode.VALIDATION_ERROR,
+    )
+    try:
+        check_tests(question.signature, hidden, "hidden tests")
+    except ValueError as error:
+        raise ApiError(
+            ErrorCode.VALIDATION_ERROR, f"{error}; replace the hidden tests first"
+        ) from None
+
+
+_CREATE_KEYS = frozenset(field.alias or name for name, field in QuestionCreate.model_fields.items())
+
+
+def get_question_tests(*, question_id: str) -> QuestionTests:
+    """Return a question's hidden tests (404 without the question)."""
+    question = get_question(question_id=question_id)
+    return QuestionTests(tests=_stored_tests(_tests_ref(question.id).get()))
+
+
+def set_question_tests(*, question_id: str, data: QuestionTests) -> QuestionTests:
+    """Replace a question's hidden tests (422 unless they fit its signature)."""
+    from google.cloud import firestore
+
+    reference = _questions().document(checked_id(question_id, what="question"))
+
+    @firestore.transactional
+    def _set(transaction: Transaction) -> None:
+        snapshot = reference.get(transaction=transaction)
+        if not snapshot.exists:
+            raise ApiError(ErrorCode.NOT_FOUND, "No question has this id")
+        question = _question(snapshot)
+        try:
+            check_tests(question.signature, data.tests, "tests")
+        except ValueError as error:
+            raise ApiError(ErrorCode.VALIDATION_ERROR, str(error)) from None
+        transaction.set(
+            _tests_ref(reference.id),
+            {**data.model_dump(by_alias=True), "updatedAt": now()},
+        )
+
+    _set(firestore_client().transaction())
+    _log.info(
+        "question tests set",
+        extra={"event": "question_tests_set", "questionId": question_id, "tests": len(data.tests)},
+    )
+    return data
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What judging a question's code needs: its signature, visible and hidden tests."""
+
+    question: Question
+    signature: Signature
+    visible: list[QuestionTest]
+    hidden: list[QuestionTest]
+
+
+def judging_of(question_id: str) -> Judging | None:
+    """Return what judging the question needs, or None if it cannot be judged (or is gone)."""
+    snapshot = _questions().document(question_id).get()
+    if not snapshot.exists:
+        return None
+    question = _question(snapshot)
+    if question.signature is None:
+        return None
+    visible = [example.test for example in question.examples if example.test is not None]
+    hidden = _stored_tests(_tests_ref(question_id).get())
+    if not visible and not hidden:
+        return None
+    return Judging(question=question, signature=question.signature, visible=visible, hidden=hidden)
 
 
 def _filtered_query(*, difficulty: Difficulty | None, topics: list[str], order: str) -> Query:

@@ -9,7 +9,15 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from common.catalogue import Language
 from common.models import ApiInput, ApiModel
 
-__all__ = ["MAX_STDIN_CHARS", "Run", "RunCreate", "RunDoc", "RunStatus", "Verdict"]
+__all__ = [
+    "MAX_STDIN_CHARS",
+    "Run",
+    "RunCreate",
+    "RunDoc",
+    "RunStatus",
+    "TestOutcome",
+    "Verdict",
+]
 
 MAX_STDIN_CHARS = 16_000
 
@@ -34,6 +42,24 @@ class RunCreate(ApiInput):
     )
 
 
+class TestOutcome(ApiModel):
+    """One judged test of a submission; a hidden test shows only its verdict, time and memory."""
+
+    __test__ = False  # not a pytest class
+
+    index: int
+    hidden: bool
+    verdict: Verdict | Literal["skipped"]
+    time_ms: int | None = None
+    memory_kb: int | None = None
+    message: str | None = None
+    args: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
+
+
 class Run(ApiModel):
     """A run as both partners see it (``sessions/{id}/runs/{runId}``)."""
 
@@ -50,6 +76,9 @@ class Run(ApiModel):
     exit_code: int | None = None
     time_ms: int | None = None
     memory_kb: int | None = None
+    tests: list[TestOutcome] = Field(default_factory=list)
+    passed: int | None = None
+    total: int | None = None
     created_at: AwareDatetime
     finished_at: AwareDatetime | None = None
 

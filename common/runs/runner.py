@@ -15,7 +15,7 @@ from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
 from common.pubsub import trace_attributes
 
-__all__ = ["run_program"]
+__all__ = ["run_program", "run_tests"]
 
 _log = get_logger(__name__)
 
@@ -40,7 +40,12 @@ def _auth_headers(settings: Settings, url: str) -> dict[str, str]:
 
 
 def run_program(*, language: str, source: str, stdin: str) -> dict[str, Any]:
-    """Run ``source`` once with ``stdin`` in the sandbox; return the runner's answer (JSON).
+    """Run ``source`` once with ``stdin`` in the sandbox; return the runner's answer (JSON)."""
+    return run_tests(language=language, source=source, inputs=[stdin])
+
+
+def run_tests(*, language: str, source: str, inputs: list[str]) -> dict[str, Any]:
+    """Compile ``source`` once and run it on each input until one fails; the runner's answer.
 
     503 if no runner is configured or it cannot be reached, 502 if it answers an error.
     """
@@ -53,8 +58,9 @@ def run_program(*, language: str, source: str, stdin: str) -> dict[str, Any]:
     body = {
         "language": language,
         "source": source,
-        "tests": [{"input": stdin}],
+        "tests": [{"input": text} for text in inputs],
         "limits": {"cpuS": settings.run_cpu_s, "memoryMb": settings.run_memory_mb},
+        "stopOnFailure": True,
     }
     try:
         response = _session().post(

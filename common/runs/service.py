@@ -1,15 +1,18 @@
-"""Running a session's code: one run at a time per session, a few a minute per user.
+"""Running and submitting a session's code: one run at a time per session, a few a minute per user.
 
 Owns ``sessions/{id}/runs`` (both partners listen to it), ``runLocks/{sessionId}`` (the run in
 progress) and ``runUsage/{uid}_{yyyymmddhhmm}`` (runs per user per minute). A run is written
 ``queued``, then ``running``, then ``done`` with its verdict and output, so that both partners
-see it progress; the caller also gets the finished run as the answer.
+see it progress; the caller also gets the finished run as the answer. A submission (``kind:
+submit``) runs the code through the driver of the question's signature on its visible, then
+hidden tests, and keeps its verdict on the session and on both attempts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -17,15 +20,24 @@ from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
 from common.firestore import now, transaction
+from common.judging import drivers
 from common.logs import get_logger
+from common.questions import judging_of
+from common.runs.judge import judge
 from common.runs.models import Run, RunCreate, RunDoc
-from common.runs.runner import run_program
-from common.sessions import participant_session, require_in_session, session_code
+from common.runs.runner import run_program, run_tests
+from common.sessions import (
+    participant_session,
+    record_submission,
+    require_in_session,
+    session_code,
+)
+from common.users.models import Submission
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference, Transaction
 
-__all__ = ["start_run"]
+__all__ = ["start_run", "submit_code"]
 
 # A lock older than this belongs to a run whose function died: the next run may take it.
 _STALE_LOCK = dt.timedelta(seconds=120)
@@ -156,6 +168,94 @@ def start_run(*, session_id: str, uid: str, data: RunCreate) -> Run:
             "language": session.language,
             "verdict": outcome["verdict"],
             "timeMs": outcome["timeMs"],
+        },
+    )
+    return Run.model_validate(
+        {**run.model_dump(by_alias=True), **outcome, "status": "done", "id": run_id}
+    )
+
+
+def submit_code(*, session_id: str, uid: str) -> Run:
+    """Judge the session's current code on its question's tests and return the finished run."""
+    session = participant_session(session_id, uid)
+    require_in_session(session, uid)
+    judging = judging_of(session.question.id)
+    if judging is None:
+        raise ApiError(
+            ErrorCode.CONFLICT,
+            "This question has no tests to judge against; use Run to try your code",
+        )
+    signature = judging.signature
+    tests = [(test, False) for test in judging.visible] + [(test, True) for test in judging.hidden]
+    _count(uid)
+    run_id = uuid.uuid4().hex
+    lock = _lock(session_id, run_id, uid)
+    try:
+        reference = _runs(session_id).document(run_id)
+        run = RunDoc(
+            kind="submit",
+            author=uid,
+            language=session.language,
+            status="queued",
+            total=len(tests),
+            created_at=now(),
+        )
+        reference.set(run.model_dump(by_alias=True))
+        code = session_code(session_id, session).text
+        reference.update({"status": "running"})
+        # The driver prints the answer after this mark; what the code prints before it is its own.
+        mark = f"@@peerprep-{secrets.token_hex(8)}@@"
+        program = drivers.program(session.language, signature, code, mark)
+        try:
+            answer = run_tests(
+                language=session.language,
+                source=program,
+                inputs=[test.args for test, _ in tests],
+            )
+        except ApiError:
+            reference.update({"status": "done", "verdict": "runner_error", "finishedAt": now()})
+            raise
+        judged = judge(answer, tests, compare=signature.compare, mark=mark)
+        finished = now()
+        outcome = {
+            "status": "done",
+            "verdict": judged.verdict,
+            "tests": [test.model_dump(by_alias=True, exclude_none=True) for test in judged.tests],
+            "passed": judged.passed,
+            "stdout": judged.stdout,
+            "stderr": judged.stderr,
+            "compileOutput": judged.compile_output,
+            "timeMs": judged.time_ms,
+            "memoryKb": judged.memory_kb,
+            "finishedAt": finished,
+        }
+        reference.update(outcome)
+        record_submission(
+            session_id=session_id,
+            submission=Submission(
+                run_id=run_id,
+                verdict=judged.verdict,
+                passed=judged.passed,
+                total=len(tests),
+                language=session.language,
+                submitted_by=uid,
+                submitted_at=finished,
+            ),
+        )
+    finally:
+        _unlock(lock, run_id)
+    _log.info(
+        "code submitted",
+        extra={
+            "event": "code_submit",
+            "sessionId": session_id,
+            "uid": uid,
+            "questionId": session.question.id,
+            "language": session.language,
+            "verdict": judged.verdict,
+            "passed": judged.passed,
+            "total": len(tests),
+            "timeMs": judged.time_ms,
         },
     )
     return Run.model_validate(

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, Field
 from common.catalogue import Language
 from common.models import ApiInput, ApiModel
 from common.questions.models import QuestionSnapshot
+from common.users.models import Submission
 
 __all__ = ["LanguageUpdate", "ParticipantInfo", "Session", "SessionBase", "SessionDoc"]
 
@@ -32,6 +33,7 @@ class SessionBase(ApiModel):
     last_activity_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     snapshot_at: AwareDatetime | None = None
+    submission: Submission | None = None
 
 
 class SessionDoc(SessionBase):

@@ -36,8 +36,8 @@ from common.logs import get_logger
 from common.questions.models import Question, QuestionRef, QuestionSnapshot
 from common.sessions.crdt import Folded, fold, initial_state, replace_text
 from common.sessions.models import ParticipantInfo, Session, SessionDoc
-from common.users import record_attempt
-from common.users.models import Attempt, PartnerRef
+from common.users import note_submission, record_attempt
+from common.users.models import Attempt, PartnerRef, Submission
 
 if TYPE_CHECKING:
     from google.cloud.firestore import Transaction
@@ -61,6 +61,7 @@ __all__ = [
     "new_session",
     "participant_session",
     "post_ai_message",
+    "record_submission",
     "require_in_session",
     "session_code",
     "sessions_to_compact",
@@ -276,6 +277,7 @@ def _attempt(session_id: str, session: SessionDoc, uid: str, code: str) -> Attem
         ended_at=ended,
         duration_s=round(max(0.0, (ended - started).total_seconds()), 3),
         final_code=code,
+        submission=session.submission,
     )
 
 
@@ -284,7 +286,32 @@ def _record_attempts(session_id: str, session: SessionDoc, uids: list[str]) -> s
     code = session_code(session_id, session).text
     for uid in uids:
         record_attempt(uid=uid, attempt=_attempt(session_id, session, uid, code))
+    # A submission that finished while these were recorded is read again here, after them: either
+    # this read sees it, or its own pass over the attempts (record_submission) sees them.
+    latest = SESSIONS.read(SESSIONS.ref(session_id).get())
+    if latest is not None and latest.submission is not None:
+        for uid in uids:
+            note_submission(uid=uid, session_id=session_id, submission=latest.submission)
     return code
+
+
+def record_submission(*, session_id: str, submission: Submission) -> None:
+    """Keep a submission's verdict on the session and on every attempt already recorded."""
+    from google.cloud import firestore
+
+    reference = SESSIONS.ref(session_id)
+
+    @firestore.transactional
+    def _keep(transaction: Transaction) -> SessionDoc:
+        session = _parse(session_id, reference.get(transaction=transaction))
+        held = session.submission
+        if held is None or held.submitted_at < submission.submitted_at:
+            transaction.update(reference, {"submission": submission.model_dump(by_alias=True)})
+        return session
+
+    session: SessionDoc = _keep(transaction())
+    for uid in session.participants:
+        note_submission(uid=uid, session_id=session_id, submission=submission)
 
 
 @dataclass

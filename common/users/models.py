@@ -23,6 +23,7 @@ __all__ = [
     "Role",
     "RoleUpdate",
     "Stats",
+    "Submission",
     "Username",
 ]
 
@@ -114,6 +115,18 @@ class PartnerRef(ApiModel):
     username: str
 
 
+class Submission(ApiModel):
+    """The verdict of a session's latest submission, kept by the session and both attempts."""
+
+    run_id: str
+    verdict: str
+    passed: int
+    total: int
+    language: Language
+    submitted_by: str
+    submitted_at: AwareDatetime
+
+
 class Attempt(ApiModel):
     """One finished session, as one participant's history records it."""
 
@@ -125,6 +138,7 @@ class Attempt(ApiModel):
     ended_at: AwareDatetime
     duration_s: float
     final_code: str
+    submission: Submission | None = None
 
 
 AttemptPage = Page[Attempt]

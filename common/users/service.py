@@ -22,7 +22,15 @@ from common.firestore import now
 from common.logs import get_logger
 from common.models import Page
 from common.paging import decode_cursor, encode_cursor
-from common.users.models import Attempt, Profile, ProfileCreate, ProfilePublic, ProfileUpdate, Stats
+from common.users.models import (
+    Attempt,
+    Profile,
+    ProfileCreate,
+    ProfilePublic,
+    ProfileUpdate,
+    Stats,
+    Submission,
+)
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference, Transaction
@@ -35,6 +43,7 @@ __all__ = [
     "get_public_profile",
     "list_attempts",
     "match_profiles",
+    "note_submission",
     "profile_exists",
     "record_attempt",
     "set_admin_role",
@@ -313,6 +322,27 @@ def record_attempt(*, uid: str, attempt: Attempt) -> bool:
 
     recorded: bool = _record(client.transaction())
     return recorded
+
+
+def note_submission(*, uid: str, session_id: str, submission: Submission) -> bool:
+    """Put a submission's verdict on the user's attempt, if recorded and not newer already."""
+    from google.cloud import firestore
+
+    reference = _user_ref(uid).collection("attempts").document(session_id)
+
+    @firestore.transactional
+    def _note(transaction: Transaction) -> bool:
+        snapshot = reference.get(transaction=transaction)
+        if not snapshot.exists:
+            return False
+        held = (snapshot.to_dict() or {}).get("submission")
+        if held and Submission.model_validate(held).submitted_at >= submission.submitted_at:
+            return False
+        transaction.update(reference, {"submission": submission.model_dump(by_alias=True)})
+        return True
+
+    noted: bool = _note(firestore_client().transaction())
+    return noted
 
 
 def set_admin_role(*, uid: str, admin: bool) -> None:
