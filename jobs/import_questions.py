@@ -2,8 +2,10 @@
 
     python -m jobs.import_questions [--file data/questions.json] [--dry-run] [--batch-size 20]
 
-Every entry is validated first; one invalid entry stops the import before anything is written.
-Each batch is one transaction; a line is logged per batch and a summary at the end.
+A question's judging data, when the file's folder has ``judging/<slug>.json`` (its signature, one
+test per example, its hidden tests), comes with it. Every entry is validated first; one invalid
+entry stops the import before anything is written. Each batch is one transaction; a line is
+logged per batch and a summary at the end.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from common.clients import firestore_client
 from common.config import get_settings
+from common.judging.signature import JudgeTest
 from common.logs import configure_logging, get_logger
-from common.questions import plan_upsert, slugify, upsert_questions
-from common.questions.models import QuestionCreate
+from common.questions import BankEntry, plan_upsert, slugify, upsert_questions
+from common.questions.models import QuestionCreate, QuestionTest, check_tests
 
 __all__ = ["main"]
 
@@ -29,25 +33,54 @@ _log = get_logger("jobs.import_questions")
 _OUTCOMES = ("created", "updated", "unchanged")
 
 
-def load(path: Path) -> list[QuestionCreate]:
+def _with_judging(entry: Any, folder: Path) -> tuple[Any, list[QuestionTest]]:
+    """Return the entry with its signature and example tests, and its hidden tests."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("title"), str):
+        return entry, []
+    path = folder / f"{slugify(entry['title'])}.json"
+    if not path.is_file():
+        return entry, []
+    judging = json.loads(path.read_text(encoding="utf-8"))
+    visible = [QuestionTest.of(JudgeTest.model_validate(test)) for test in judging["examples"]]
+    examples = entry.get("examples") or []
+    if len(visible) != len(examples):
+        raise ValueError(f"{path.name}: {len(visible)} example tests for {len(examples)} examples")
+    entry = {
+        **entry,
+        "signature": judging["signature"],
+        "examples": [
+            {**example, "test": test.model_dump(by_alias=True)}
+            for example, test in zip(examples, visible, strict=True)
+        ],
+    }
+    return entry, [QuestionTest.of(JudgeTest.model_validate(test)) for test in judging["hidden"]]
+
+
+def load(path: Path) -> list[BankEntry]:
     """Read and validate every question of the file; raise ValueError listing the bad ones."""
     entries = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a JSON array of questions")
-    questions, problems = [], []
-    for index, entry in enumerate(entries):
+    questions: list[BankEntry] = []
+    problems = []
+    for index, raw in enumerate(entries):
+        title = raw.get("title") if isinstance(raw, dict) else None
         try:
-            questions.append(QuestionCreate.model_validate(entry))
+            entry, hidden = _with_judging(raw, path.parent / "judging")
+            question = QuestionCreate.model_validate(entry)
+            check_tests(question.signature, hidden, "hidden")
+            questions.append(BankEntry(question=question, hidden=hidden))
         except ValidationError as exc:
-            title = entry.get("title") if isinstance(entry, dict) else None
             problems.append(
                 f"#{index} {title!r}: {exc.error_count()} error(s): {exc.errors()[0]['msg']}"
             )
+        except ValueError as exc:
+            problems.append(f"#{index} {title!r}: {exc}")
     seen: dict[str, int] = {}
-    for index, question in enumerate(questions):
-        slug = slugify(question.title)
+    for index, entry in enumerate(questions):
+        slug = slugify(entry.question.title)
         if slug in seen:
-            problems.append(f"#{index} {question.title!r}: same slug as #{seen[slug]}")
+            problems.append(f"#{index} {entry.question.title!r}: same slug as #{seen[slug]}")
         seen[slug] = index
     if problems:
         raise ValueError("invalid questions:\n" + "\n".join(problems))
@@ -68,15 +101,13 @@ def run(*, path: Path, dry_run: bool, batch_size: int) -> Counter[str]:
         if dry_run:
             outcomes = Counter(
                 "unchanged" if plan[2] else ("updated" if plan[1] is not None else "created")
-                for plan in (plan_upsert(None, data=data) for data in batch)
+                for plan in (plan_upsert(None, entry=entry) for entry in batch)
             )
         else:
             from google.cloud import firestore
 
             @firestore.transactional
-            def _apply(
-                transaction: firestore.Transaction, items: list[QuestionCreate]
-            ) -> Counter[str]:
+            def _apply(transaction: firestore.Transaction, items: list[BankEntry]) -> Counter[str]:
                 return Counter(r.outcome for r in upsert_questions(transaction, items=items))
 
             outcomes = _apply(firestore_client().transaction(), batch)

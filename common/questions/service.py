@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "BankEntry",
     "Judging",
     "UpsertResult",
     "create_question",
@@ -460,35 +461,45 @@ class UpsertResult:
     delta: CountDelta
 
 
-def upsert_questions(
-    transaction: Transaction, *, items: list[QuestionCreate]
-) -> list[UpsertResult]:
+@dataclass(frozen=True)
+class BankEntry:
+    """A question of the bank file, with its hidden tests."""
+
+    question: QuestionCreate
+    hidden: list[QuestionTest]
+
+
+def upsert_questions(transaction: Transaction, *, items: list[BankEntry]) -> list[UpsertResult]:
     """Upsert several questions by slug in one transaction (all reads first, then writes)."""
-    plans = [plan_upsert(transaction, data=data) for data in items]
+    plans = [plan_upsert(transaction, entry=entry) for entry in items]
     results = []
-    for data, existing, unchanged in plans:
+    for entry, existing, unchanged in plans:
         if unchanged is not None:
             results.append(unchanged)
             continue
         reference, delta = _write(
             transaction,
             existing=existing,
-            fields=data.model_dump(by_alias=True),
+            fields=entry.question.model_dump(by_alias=True),
             now=now(),
             slug_checked=True,
         )
+        transaction.set(
+            _tests_ref(reference.id),
+            {**QuestionTests(tests=entry.hidden).model_dump(by_alias=True), "updatedAt": now()},
+        )
         outcome = "updated" if existing is not None else "created"
-        results.append(UpsertResult(slugify(data.title), outcome, reference.id, delta))
+        results.append(UpsertResult(slugify(entry.question.title), outcome, reference.id, delta))
     _apply_counts(transaction, *(result.delta for result in results))
     return results
 
 
 def plan_upsert(
-    transaction: Transaction | None, *, data: QuestionCreate
-) -> tuple[QuestionCreate, Snapshot | None, UpsertResult | None]:
+    transaction: Transaction | None, *, entry: BankEntry
+) -> tuple[BankEntry, Snapshot | None, UpsertResult | None]:
     """Read what an upsert needs: the question holding the slug, and whether it differs."""
-    slug = slugify(data.title)
-    fields = data.model_dump(by_alias=True)
+    slug = slugify(entry.question.title)
+    fields = entry.question.model_dump(by_alias=True)
     slug_snapshot = _slug_ref(slug).get(transaction=transaction)
     existing = None
     if slug_snapshot.exists:
@@ -497,6 +508,9 @@ def plan_upsert(
             existing = None
     if existing is not None:
         current = existing.to_dict() or {}
-        if all(current.get(key) == value for key, value in fields.items()):
-            return data, existing, UpsertResult(slug, "unchanged", existing.id, {})
-    return data, existing, None
+        hidden = _stored_tests(_tests_ref(existing.id).get(transaction=transaction))
+        if hidden == entry.hidden and all(
+            current.get(key) == value for key, value in fields.items()
+        ):
+            return entry, existing, UpsertResult(slug, "unchanged", existing.id, {})
+    return entry, existing, None
