@@ -16,7 +16,12 @@ class Solution:
                 while stack:
                     y, x = stack.pop()
                     for ny, nx in ((y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)):
-                        if 0 <= ny < rows and 0 <= nx < cols and grid[ny][nx] == "1" and not seen[ny][nx]:
+                        if (
+                            0 <= ny < rows
+                            and 0 <= nx < cols
+                            and grid[ny][nx] == "1"
+                            and not seen[ny][nx]
+                        ):
                             seen[ny][nx] = True
                             stack.append((ny, nx))
         return islands
