@@ -123,6 +123,7 @@ def make_session(
     *,
     starter: str = "def solve():\n    pass\n",
     language: Language = "python",
+    question_id: str | None = None,
 ) -> str:
     """Create an active session of these users, shaped as the matching worker makes one."""
     from common.questions.models import QuestionSnapshot
@@ -132,7 +133,7 @@ def make_session(
 
     now = dt.datetime.now(dt.UTC)
     question = QuestionSnapshot(
-        id=unique("q"),
+        id=question_id or unique("q"),
         title="Pair With Target Sum",
         slug="pair-with-target-sum",
         description="Find two numbers.",

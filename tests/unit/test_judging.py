@@ -66,7 +66,9 @@ def test_a_design_test_names_methods_of_the_class() -> None:
             "kind": "design",
             "className": "Counter",
             "constructor": [{"name": "start", "type": "int"}],
-            "methods": [{"name": "add", "params": [{"name": "n", "type": "int"}], "returns": "int"}],
+            "methods": [
+                {"name": "add", "params": [{"name": "n", "type": "int"}], "returns": "int"}
+            ],
         }
     )
     check_args(design, [[0], [["add", 1], ["add", 2]]])
