@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 from common.judging.compare import read_answer, same_answer
 from common.judging.drivers import python as python_driver
-from common.judging.signature import JudgeTest, Signature, check_args
+from common.judging.signature import JudgeTest, Signature, check_test
 from common.questions import slugify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def _problems(slug: str, question: dict[str, Any], judging: dict[str, Any]) -> l
     for label, tests in (("example", examples), ("hidden", hidden)):
         for index, test in enumerate(tests):
             try:
-                check_args(signature, test.args)
+                check_test(signature, test.args, test.expected)
             except ValueError as error:
                 problems.append(f"{label} {index}: {error}")
                 continue
@@ -57,7 +57,9 @@ def _problems(slug: str, question: dict[str, Any], judging: dict[str, Any]) -> l
             if answer.error:
                 problems.append(f"{label} {index}: {answer.error}: {done.stderr[-500:]}")
             elif not same_answer(signature.compare, test.expected, answer.value, test.args):
-                problems.append(f"{label} {index}: expected {test.expected!r}, got {answer.value!r}")
+                problems.append(
+                    f"{label} {index}: expected {test.expected!r}, got {answer.value!r}"
+                )
     return problems
 
 

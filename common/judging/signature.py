@@ -35,6 +35,7 @@ __all__ = [
     "Signature",
     "ValueType",
     "check_args",
+    "check_test",
     "check_value",
     "snake_case",
 ]
@@ -226,3 +227,28 @@ def check_args(
         if len(args) != 1:
             raise ValueError("args: expected one value, the one to encode and decode")
         check_value(signature.type, args[0], "args.value")
+
+
+def check_test(
+    signature: FunctionSignature | DesignSignature | CodecSignature, args: list[Any], expected: Any
+) -> None:
+    """Raise ValueError when a test's arguments or expected answer do not fit the signature."""
+    check_args(signature, args)
+    if isinstance(signature, FunctionSignature):
+        kinds = {param.name: param.type for param in signature.params}
+        returned = kinds[signature.mutates] if signature.mutates else signature.returns
+        check_value(returned, expected, "expected")
+    elif isinstance(signature, DesignSignature):
+        calls = args[1]
+        if not isinstance(expected, list) or len(expected) != len(calls):
+            raise ValueError("expected: one result per call")
+        methods = {method.name: method for method in signature.methods}
+        for index, (call, result) in enumerate(zip(calls, expected, strict=True)):
+            returns = methods[call[0]].returns
+            if returns == "void":
+                if result is not None:
+                    raise ValueError(f"expected[{index}]: {call[0]} returns nothing (null)")
+            else:
+                check_value(returns, result, f"expected[{index}]")
+    else:
+        check_value(signature.type, expected, "expected")

@@ -15,7 +15,7 @@ from pydantic import (
 )
 
 from common.catalogue import Difficulty
-from common.judging.signature import JudgeTest, Signature, check_args
+from common.judging.signature import JudgeTest, Signature, check_test
 from common.models import ApiInput, ApiModel, ApiPatch, Page, PageQuery, TopicSlug, unique_items
 
 __all__ = [
@@ -94,7 +94,8 @@ def check_tests(signature: Signature | None, tests: list[QuestionTest], where: s
         raise ValueError(f"{where}: tests need the question's signature")
     for index, test in enumerate(tests):
         try:
-            check_args(signature, test.parsed().args)  # type: ignore[arg-type]
+            values = test.parsed()
+            check_test(signature, values.args, values.expected)  # type: ignore[arg-type]
         except ValueError as error:
             raise ValueError(f"{where}[{index}]: {error}") from None
 
