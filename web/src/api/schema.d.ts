@@ -179,6 +179,24 @@ export interface paths {
         patch: operations["questions_update"];
         trace?: never;
     };
+    "/questions/{id}/tests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A question's hidden tests */
+        get: operations["questions_tests_get"];
+        /** Replace a question's hidden tests; each must fit the question's signature */
+        put: operations["questions_tests_set"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/topics": {
         parameters: {
             query?: never;
@@ -258,6 +276,23 @@ export interface paths {
         put?: never;
         /** Run the session's current code with the given stdin (both partners see the run) */
         post: operations["code_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sessions/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Judge the session's current code on its question's tests (both partners see the run) */
+        post: operations["code_submit"];
         delete?: never;
         options?: never;
         head?: never;
@@ -436,6 +471,53 @@ export interface components {
             durationS: number;
             /** Finalcode */
             finalCode: string;
+            /** @default null */
+            submission?: components["schemas"]["Submission"] | null;
+        };
+        /**
+         * CodecSignature
+         * @description A class whose ``deserialize(serialize(value))`` must give the value back.
+         */
+        CodecSignature: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "codec";
+            /** Classname */
+            className: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "int" | "long" | "double" | "bool" | "string" | "int[]" | "int[][]" | "string[]" | "string[][]" | "char[][]" | "ListNode" | "ListNode[]" | "TreeNode";
+            /**
+             * Compare
+             * @default exact
+             */
+            compare?: string;
+        };
+        /**
+         * DesignSignature
+         * @description A class called method by method.
+         */
+        DesignSignature: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "design";
+            /** Classname */
+            className: string;
+            /** Constructor */
+            constructor?: components["schemas"]["Param"][];
+            /** Methods */
+            methods: components["schemas"]["Method"][];
+            /**
+             * Compare
+             * @default exact
+             */
+            compare?: string;
         };
         /**
          * ErrorBody
@@ -480,7 +562,7 @@ export interface components {
         };
         /**
          * Example
-         * @description An input, its expected output, and optionally why.
+         * @description An input, its expected output, and optionally why; ``test`` is the same as a judged call.
          */
         Example: {
             /** Input */
@@ -492,6 +574,35 @@ export interface components {
              * @default null
              */
             explanation?: string | null;
+            /** @default null */
+            test?: components["schemas"]["QuestionTest"] | null;
+        };
+        /**
+         * FunctionSignature
+         * @description ``Solution().<function>(...)``: one call per test.
+         */
+        FunctionSignature: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "function";
+            /** Function */
+            function: string;
+            /** Params */
+            params: components["schemas"]["Param"][];
+            /** Returns */
+            returns: ("int" | "long" | "double" | "bool" | "string" | "int[]" | "int[][]" | "string[]" | "string[][]" | "char[][]" | "ListNode" | "ListNode[]" | "TreeNode") | "void";
+            /**
+             * Mutates
+             * @default null
+             */
+            mutates?: string | null;
+            /**
+             * Compare
+             * @default exact
+             */
+            compare?: string;
         };
         /**
          * Health
@@ -621,6 +732,18 @@ export interface components {
             outcome: string;
         };
         /**
+         * Method
+         * @description A method of a design class.
+         */
+        Method: {
+            /** Name */
+            name: string;
+            /** Params */
+            params?: components["schemas"]["Param"][];
+            /** Returns */
+            returns: ("int" | "long" | "double" | "bool" | "string" | "int[]" | "int[][]" | "string[]" | "string[][]" | "char[][]" | "ListNode" | "ListNode[]" | "TreeNode") | "void";
+        };
+        /**
          * PageQuery
          * @description Cursor paging: ``?limit=N&cursor=<nextCursor>``.
          */
@@ -649,6 +772,19 @@ export interface components {
             items: components["schemas"]["QuestionSummary"][];
             /** Nextcursor */
             nextCursor: string | null;
+        };
+        /**
+         * Param
+         * @description A named, typed parameter.
+         */
+        Param: {
+            /** Name */
+            name: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "int" | "long" | "double" | "bool" | "string" | "int[]" | "int[][]" | "string[]" | "string[][]" | "char[][]" | "ListNode" | "ListNode[]" | "TreeNode";
         };
         /**
          * ParticipantInfo
@@ -801,6 +937,11 @@ export interface components {
             /** Constraints */
             constraints: string[];
             starterCode: components["schemas"]["StarterCode"];
+            /**
+             * Signature
+             * @default null
+             */
+            signature?: (components["schemas"]["FunctionSignature"] | components["schemas"]["DesignSignature"] | components["schemas"]["CodecSignature"]) | null;
             /** Id */
             id: string;
             /** Slug */
@@ -837,6 +978,11 @@ export interface components {
             /** Constraints */
             constraints: string[];
             starterCode: components["schemas"]["StarterCode"];
+            /**
+             * Signature
+             * @default null
+             */
+            signature?: (components["schemas"]["FunctionSignature"] | components["schemas"]["DesignSignature"] | components["schemas"]["CodecSignature"]) | null;
         };
         /**
          * QuestionRef
@@ -902,6 +1048,26 @@ export interface components {
             topics: string[];
         };
         /**
+         * QuestionTest
+         * @description A judged call, as JSON text: its arguments (an array, one per parameter) and the answer.
+         *
+         *     Text rather than nested arrays, which Firestore cannot store.
+         */
+        QuestionTest: {
+            /** Args */
+            args: string;
+            /** Expected */
+            expected: string;
+        };
+        /**
+         * QuestionTests
+         * @description The hidden tests of a question (``questionTests/{id}``), read and written by admins.
+         */
+        QuestionTests: {
+            /** Tests */
+            tests: components["schemas"]["QuestionTest"][];
+        };
+        /**
          * QuestionUpdate
          * @description Change some fields of a question.
          */
@@ -938,6 +1104,11 @@ export interface components {
             constraints?: string[] | null;
             /** @default null */
             starterCode?: components["schemas"]["StarterCode"] | null;
+            /**
+             * Signature
+             * @default null
+             */
+            signature?: (components["schemas"]["FunctionSignature"] | components["schemas"]["DesignSignature"] | components["schemas"]["CodecSignature"]) | null;
         };
         /**
          * QuestionsQuery
@@ -1065,6 +1236,18 @@ export interface components {
              * @default null
              */
             memoryKb?: number | null;
+            /** Tests */
+            tests?: components["schemas"]["TestOutcome"][];
+            /**
+             * Passed
+             * @default null
+             */
+            passed?: number | null;
+            /**
+             * Total
+             * @default null
+             */
+            total?: number | null;
             /**
              * Createdat
              * Format: date-time
@@ -1131,6 +1314,8 @@ export interface components {
              * @default null
              */
             snapshotAt?: string | null;
+            /** @default null */
+            submission?: components["schemas"]["Submission"] | null;
             /** Id */
             id: string;
             /** Code */
@@ -1174,6 +1359,84 @@ export interface components {
             questionsByDifficulty?: {
                 [key: string]: number;
             };
+        };
+        /**
+         * Submission
+         * @description The verdict of a session's latest submission, kept by the session and both attempts.
+         */
+        Submission: {
+            /** Runid */
+            runId: string;
+            /** Verdict */
+            verdict: string;
+            /** Passed */
+            passed: number;
+            /** Total */
+            total: number;
+            /**
+             * Language
+             * @enum {string}
+             */
+            language: "python" | "javascript" | "java" | "cpp";
+            /** Submittedby */
+            submittedBy: string;
+            /**
+             * Submittedat
+             * Format: date-time
+             */
+            submittedAt: string;
+        };
+        /**
+         * TestOutcome
+         * @description One judged test of a submission; a hidden test shows only its verdict, time and memory.
+         */
+        TestOutcome: {
+            /** Index */
+            index: number;
+            /** Hidden */
+            hidden: boolean;
+            /** Verdict */
+            verdict: ("accepted" | "wrong_answer" | "compile_error" | "runtime_error" | "time_limit" | "memory_limit" | "output_limit" | "runner_error") | "skipped";
+            /**
+             * Timems
+             * @default null
+             */
+            timeMs?: number | null;
+            /**
+             * Memorykb
+             * @default null
+             */
+            memoryKb?: number | null;
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+            /**
+             * Args
+             * @default null
+             */
+            args?: string | null;
+            /**
+             * Expected
+             * @default null
+             */
+            expected?: string | null;
+            /**
+             * Actual
+             * @default null
+             */
+            actual?: string | null;
+            /**
+             * Stdout
+             * @default null
+             */
+            stdout?: string | null;
+            /**
+             * Stderr
+             * @default null
+             */
+            stderr?: string | null;
         };
         /**
          * TopicCount
@@ -2186,6 +2449,135 @@ export interface operations {
             };
         };
     };
+    questions_tests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionTests"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    questions_tests_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuestionTests"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuestionTests"];
+                };
+            };
+            /** @description Malformed JSON or bad query */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Schema validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     topics_list: {
         parameters: {
             query?: never;
@@ -2431,6 +2823,91 @@ export interface operations {
             };
             /** @description Schema validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Upstream error */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A dependency is down or not configured (see Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    code_submit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -49,11 +49,35 @@ export interface SessionDoc {
   leftBy: string[];
   endedAt: Date | null;
   endReason: string | null;
+  submission: SubmissionSummary | null;
+}
+
+/** The verdict of the session's latest submission (`sessions/{id}.submission`). */
+export interface SubmissionSummary {
+  verdict: string;
+  passed: number;
+  total: number;
+  submittedBy: string;
+}
+
+/** One judged test of a submission; hidden tests carry only their verdict, time and memory. */
+export interface TestOutcome {
+  index: number;
+  hidden: boolean;
+  verdict: string;
+  timeMs: number | null;
+  message: string | null;
+  args: string | null;
+  expected: string | null;
+  actual: string | null;
+  stdout: string | null;
+  stderr: string | null;
 }
 
 /** A run of the session's code (`sessions/{id}/runs/{runId}`), as both partners see it. */
 export interface RunDoc {
   id: string;
+  kind: 'run' | 'submit';
   author: string;
   language: Language;
   status: 'queued' | 'running' | 'done';
@@ -65,6 +89,9 @@ export interface RunDoc {
   exitCode: number | null;
   timeMs: number | null;
   memoryKb: number | null;
+  tests: TestOutcome[];
+  passed: number | null;
+  total: number | null;
   createdAt: Date | null;
 }
 
@@ -156,7 +183,34 @@ export function toSession(id: string, data: DocumentData): SessionDoc {
     leftBy: strings(data.leftBy),
     endedAt: toDate(data.endedAt),
     endReason: str(data.endReason),
+    submission: toSubmission(data.submission),
   };
+}
+
+function toSubmission(value: unknown): SubmissionSummary | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const data = value as Record<string, unknown>;
+  const verdict = str(data.verdict);
+  if (verdict === null) return null;
+  return { verdict, passed: int(data.passed) ?? 0, total: int(data.total) ?? 0, submittedBy: String(data.submittedBy ?? '') };
+}
+
+function toTests(value: unknown): TestOutcome[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
+    .map((item) => ({
+      index: int(item.index) ?? 0,
+      hidden: item.hidden === true,
+      verdict: String(item.verdict ?? 'skipped'),
+      timeMs: int(item.timeMs),
+      message: str(item.message),
+      args: str(item.args),
+      expected: str(item.expected),
+      actual: str(item.actual),
+      stdout: str(item.stdout),
+      stderr: str(item.stderr),
+    }));
 }
 
 function toSelection(value: unknown): Selection | null {
@@ -247,6 +301,7 @@ export function listenRuns(
           const data = item.data();
           return {
             id: item.id,
+            kind: data.kind === 'submit' ? 'submit' : 'run',
             author: String(data.author ?? ''),
             language: data.language as Language,
             status: data.status === 'done' || data.status === 'running' ? data.status : 'queued',
@@ -258,6 +313,9 @@ export function listenRuns(
             exitCode: int(data.exitCode),
             timeMs: int(data.timeMs),
             memoryKb: int(data.memoryKb),
+            tests: toTests(data.tests),
+            passed: int(data.passed),
+            total: int(data.total),
             createdAt: toDate(data.createdAt),
           };
         }),

@@ -14,6 +14,7 @@ function session(overrides: Partial<SessionDoc> = {}): SessionDoc {
     leftBy: [],
     endedAt: null,
     endReason: null,
+    submission: null,
     ...overrides,
   };
 }

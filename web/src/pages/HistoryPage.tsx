@@ -89,6 +89,14 @@ export function HistoryPage() {
                     <dt>Duration</dt>
                     <dd>{formatDuration(attempt.durationS)}</dd>
                   </div>
+                  <div>
+                    <dt>Verdict</dt>
+                    <dd>
+                      {attempt.submission
+                        ? `${attempt.submission.verdict === 'accepted' ? 'Accepted' : attempt.submission.verdict.replace('_', ' ')} (${attempt.submission.passed}/${attempt.submission.total})`
+                        : 'Not submitted'}
+                    </dd>
+                  </div>
                 </dl>
                 <details>
                   <summary>Final code</summary>

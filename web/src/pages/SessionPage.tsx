@@ -12,7 +12,7 @@ import type { RemoteCursor } from '../editor/remoteCursor';
 import { Layout } from '../components/Layout';
 import { Markdown } from '../components/Markdown';
 import { DifficultyBadge, Notice, Spinner } from '../components/ui';
-import type { ChatMessage, RunDoc, SessionDoc } from '../data/firestore';
+import type { ChatMessage, RunDoc, SessionDoc, TestOutcome } from '../data/firestore';
 import { useAi } from '../hooks/ai';
 import { useServices, useUser } from '../hooks/app';
 import { useCollabDoc } from '../hooks/collab';
@@ -112,6 +112,7 @@ function asDoc(session: Session): SessionDoc {
     leftBy: session.leftBy ?? [],
     endedAt: session.endedAt ? new Date(session.endedAt) : null,
     endReason: null,
+    submission: session.submission ?? null,
   };
 }
 
@@ -602,30 +603,45 @@ const VERDICT_LABELS: Record<string, string> = {
   memory_limit: 'Memory limit exceeded',
   output_limit: 'Output limit exceeded',
   runner_error: 'The runner failed',
+  skipped: 'Not run',
 };
 
-/** Run the shared code with an input; the latest run of either partner shows below. */
+function verdictLabel(verdict: string, kind: 'run' | 'submit'): string {
+  if (verdict === 'accepted' && kind === 'submit') return 'Accepted';
+  return VERDICT_LABELS[verdict] ?? verdict;
+}
+
+/** Run the shared code with an input, or submit it to the question's tests; either partner's
+ * latest run or submission shows below. */
 function RunPanel({ sessionId, session, disabled }: { sessionId: string; session: SessionDoc; disabled: boolean }) {
   const { api } = useServices();
   const runs = useRuns(sessionId);
   const [stdin, setStdin] = useState('');
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<'run' | 'submit' | null>(null);
   const [error, setError] = useState<unknown>(null);
   const latest: RunDoc | undefined = runs.data?.[runs.data.length - 1];
-  const running = busy || latest?.status === 'queued' || latest?.status === 'running';
+  const inProgress = latest?.status === 'queued' || latest?.status === 'running';
+  const running = busy !== null || inProgress;
 
-  const run = async () => {
-    setBusy(true);
+  const start = async (kind: 'run' | 'submit') => {
+    setBusy(kind);
     setError(null);
     try {
-      await call(api.POST('/sessions/{id}/run', { params: { path: { id: sessionId } }, body: { stdin } }));
+      const path = { params: { path: { id: sessionId } } };
+      if (kind === 'run') {
+        await call(api.POST('/sessions/{id}/run', { ...path, body: { stdin } }));
+      } else {
+        await call(api.POST('/sessions/{id}/submit', path));
+      }
     } catch (caught) {
       setError(caught);
     } finally {
-      setBusy(false);
+      setBusy(null);
     }
   };
 
+  const runLabel = busy === 'run' || (inProgress && latest?.kind === 'run') ? 'Running…' : `Run ${LANGUAGE_LABELS[session.language]}`;
+  const submitLabel = busy === 'submit' || (inProgress && latest?.kind === 'submit') ? 'Judging…' : 'Submit';
   return (
     <div className="run-panel">
       <div className="run-controls">
@@ -640,16 +656,35 @@ function RunPanel({ sessionId, session, disabled }: { sessionId: string; session
             maxLength={16000}
           />
         </label>
-        <button
-          type="button"
-          className="button button-primary"
-          data-testid="run-code"
-          onClick={() => void run()}
-          disabled={disabled || running}
-        >
-          {running ? 'Running…' : `Run ${LANGUAGE_LABELS[session.language]}`}
-        </button>
+        <div className="run-buttons">
+          <button
+            type="button"
+            className="button"
+            data-testid="run-code"
+            onClick={() => void start('run')}
+            disabled={disabled || running}
+            title="Run the code as a program with the input above"
+          >
+            {runLabel}
+          </button>
+          <button
+            type="button"
+            className="button button-primary"
+            data-testid="submit-code"
+            onClick={() => void start('submit')}
+            disabled={disabled || running}
+            title="Judge the code on the question's examples and hidden tests"
+          >
+            {submitLabel}
+          </button>
+        </div>
       </div>
+      {session.submission && (
+        <p className="hint submission-summary">
+          Latest submission: <strong>{verdictLabel(session.submission.verdict, 'submit')}</strong> ({session.submission.passed}/
+          {session.submission.total} tests)
+        </p>
+      )}
       <div className="run-result" data-testid="run-result" aria-live="polite">
         {error !== null ? (
           <p className="run-error" role="alert">
@@ -659,7 +694,7 @@ function RunPanel({ sessionId, session, disabled }: { sessionId: string; session
         ) : latest ? (
           <RunOutcome run={latest} session={session} />
         ) : (
-          <p className="hint">Run the code to see its output here; your partner sees it too.</p>
+          <p className="hint">Run the code to see its output, or submit it to the question&apos;s tests; your partner sees the result too.</p>
         )}
       </div>
     </div>
@@ -668,26 +703,75 @@ function RunPanel({ sessionId, session, disabled }: { sessionId: string; session
 
 function RunOutcome({ run, session }: { run: RunDoc; session: SessionDoc }) {
   const who = session.participantInfo[run.author]?.username ?? 'Someone';
+  const what = run.kind === 'submit' ? 'submission' : 'run';
   if (run.status !== 'done') {
-    return <Spinner label={`${who}'s run is ${run.status === 'queued' ? 'waiting' : 'running'}…`} />;
+    return <Spinner label={`${who}'s ${what} is ${run.status === 'queued' ? 'waiting' : 'running'}…`} />;
   }
   const verdict = run.verdict ?? 'runner_error';
   const output = verdict === 'compile_error' ? run.compileOutput : run.stdout;
+  const failedHidden = run.tests.find((test) => test.hidden && test.verdict !== 'accepted' && test.verdict !== 'skipped');
   return (
     <>
       <p className={`run-verdict run-${verdict === 'accepted' ? 'ok' : 'failed'}`}>
-        <strong>{VERDICT_LABELS[verdict] ?? verdict}</strong>
+        <strong>{verdictLabel(verdict, run.kind)}</strong>
         <span className="hint">
           {' '}
-          · {who} · {LANGUAGE_LABELS[run.language]}
+          · {who}&apos;s {what} · {LANGUAGE_LABELS[run.language]}
+          {run.kind === 'submit' && run.total !== null && ` · ${run.passed ?? 0}/${run.total} tests passed`}
           {run.timeMs !== null && ` · ${run.timeMs} ms`}
           {run.memoryKb !== null && ` · ${Math.round(run.memoryKb / 1024)} MB`}
-          {run.exitCode !== null && run.exitCode !== 0 && ` · exit code ${run.exitCode}`}
+          {run.kind === 'run' && run.exitCode !== null && run.exitCode !== 0 && ` · exit code ${run.exitCode}`}
         </span>
       </p>
+      {run.kind === 'submit' && run.tests.length > 0 && (
+        <ol className="run-tests">
+          {run.tests
+            .filter((test) => !test.hidden)
+            .map((test) => (
+              <TestRow key={test.index} test={test} />
+            ))}
+          {failedHidden && (
+            <li className="run-test run-test-failed">
+              <span>Hidden test {failedHidden.index + 1}: {failedHidden.message ?? verdictLabel(failedHidden.verdict, 'submit')}</span>
+            </li>
+          )}
+        </ol>
+      )}
       {output && <pre className="run-output">{output}</pre>}
       {verdict !== 'compile_error' && run.stderr && <pre className="run-output run-stderr">{run.stderr}</pre>}
-      {!output && !run.stderr && <p className="hint">The program printed nothing.</p>}
+      {run.kind === 'run' && !output && !run.stderr && <p className="hint">The program printed nothing.</p>}
     </>
+  );
+}
+
+function TestRow({ test }: { test: TestOutcome }) {
+  const ok = test.verdict === 'accepted';
+  return (
+    <li className={`run-test run-test-${ok ? 'ok' : test.verdict === 'skipped' ? 'skipped' : 'failed'}`}>
+      <span>
+        Example {test.index + 1}: {ok ? 'passed' : verdictLabel(test.verdict, 'submit')}
+        {test.message && ` (${test.message})`}
+      </span>
+      {!ok && test.verdict !== 'skipped' && test.args !== null && (
+        <dl className="run-test-detail">
+          <dt>Input</dt>
+          <dd>
+            <code>{test.args}</code>
+          </dd>
+          <dt>Expected</dt>
+          <dd>
+            <code>{test.expected}</code>
+          </dd>
+          {test.actual !== null && (
+            <>
+              <dt>Got</dt>
+              <dd>
+                <code>{test.actual}</code>
+              </dd>
+            </>
+          )}
+        </dl>
+      )}
+    </li>
   );
 }
