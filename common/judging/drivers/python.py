@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["program", "starter"]
 
 # Appended after the user's code; names start with _pp_ so they cannot clash with it.
-_DRIVER = r'''
+_DRIVER = r"""
 
 # ---- PeerPrep judge: reads a test from stdin, prints the answer ----
 import json as _pp_json
@@ -138,7 +138,7 @@ def _pp_answer():
 _pp_text = _pp_json.dumps(_pp_answer(), separators=(",", ":"), allow_nan=False)
 _pp_sys.stdout.flush()
 _pp_sys.stdout.write("\n" + _PP_MARK + _pp_text + "\n")
-'''
+"""
 
 
 def _spec(signature: Signature) -> dict[str, object]:
@@ -175,17 +175,17 @@ _TYPES = {
     "TreeNode": "Optional[TreeNode]",
     "void": "None",
 }
-_LIST_NODE = '''class ListNode:
+_LIST_NODE = """class ListNode:
     def __init__(self, val: int = 0, next: "Optional[ListNode]" = None):
         self.val = val
         self.next = next
-'''
-_TREE_NODE = '''class TreeNode:
+"""
+_TREE_NODE = """class TreeNode:
     def __init__(self, val: int = 0, left: "Optional[TreeNode]" = None, right: "Optional[TreeNode]" = None):
         self.val = val
         self.left = left
         self.right = right
-'''
+"""
 
 
 def _params(params: list[Param]) -> str:
