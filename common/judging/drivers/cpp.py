@@ -27,6 +27,7 @@ __all__ = ["program", "starter"]
 
 _HEAD = r"""
 // ---- PeerPrep judge: reads a test from stdin, prints the answer ----
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -177,17 +178,19 @@ struct Reader {
             at++;
         }
         std::string number = in.substr(start, at - start);
-        if (number.empty() || number == "-") fail();
-        try {
-            if (whole) {
-                v.kind = Value::INT;
-                v.whole = std::stoll(number);
-                v.real = static_cast<double>(v.whole);
-            } else {
-                v.kind = Value::REAL;
-                v.real = std::stod(number);
-            }
-        } catch (const std::logic_error&) {
+        char* end = nullptr;
+        errno = 0;
+        if (whole) {
+            v.kind = Value::INT;
+            v.whole = std::strtoll(number.c_str(), &end, 10);
+            v.real = static_cast<double>(v.whole);
+        } else {
+            v.kind = Value::REAL;
+            v.real = std::strtod(number.c_str(), &end);
+        }
+        // strtod's ERANGE on a tiny number is fine: it gives the nearest double.
+        bool overflow = errno == ERANGE && (whole || std::fabs(v.real) > 1);
+        if (number.empty() || end != number.c_str() + number.size() || overflow) {
             at = start;
             fail();
         }

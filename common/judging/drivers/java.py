@@ -34,7 +34,7 @@ _PUBLIC_TYPE = re.compile(
     r"\bpublic\s+(?=(?:(?:final|abstract|strictfp|static|sealed|non-sealed)\s+)*"
     r"(?:class|interface|enum|record)\b)"
 )
-_PACKAGE = re.compile(r"^\s*package\s+[\w.]+\s*;", re.MULTILINE)
+_PACKAGE = re.compile(r"^[ \t]*package\s+[\w.]+\s*;", re.MULTILINE)
 
 # The JSON reader and writer: a value is null, Boolean, Long, Double, String or ArrayList<Object>.
 _JSON = r"""
@@ -361,7 +361,7 @@ public class PeerPrepMain {
                 error.printStackTrace();
                 System.exit(1);
             }
-        }, "main", 64L << 20);
+        }, "main", 32L << 20);
         thread.start();
         thread.join();
     }
