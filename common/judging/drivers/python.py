@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from common.judging.drivers._common import used_types
 from common.judging.signature import (
     DesignSignature,
     FunctionSignature,
@@ -204,13 +205,11 @@ _LIST_NODE = """class ListNode:
         self.next = next
 """
 _TREE_NODE = """class TreeNode:
-    def __init__(
-        self, val: int = 0, left: "Optional[TreeNode]" = None, right: "Optional[TreeNode]" = None
-    ):
+    def __init__(self, val: int = 0, left: "Optional[TreeNode]" = None, right: "Optional[TreeNode]" = None):
         self.val = val
         self.left = left
         self.right = right
-"""
+"""  # noqa: E501 - as in the bank's starters
 
 
 def _params(params: list[Param]) -> str:
@@ -219,8 +218,9 @@ def _params(params: list[Param]) -> str:
 
 def starter(signature: Signature) -> str:
     """Return the starter code that follows the signature."""
-    types = _used_types(signature)
-    typing = [name for name in ("List", "Optional") if any(name in _TYPES[t] for t in types)]
+    types = used_types(signature)
+    hints = " ".join(_TYPES[kind] for kind in types)
+    typing = [name for name in ("List", "Optional") if f"{name}[" in hints]
     parts = [f"from typing import {', '.join(typing)}\n\n\n"] if typing else []
     if "ListNode" in " ".join(types):
         parts.append(_LIST_NODE + "\n\n")
@@ -244,21 +244,11 @@ def starter(signature: Signature) -> str:
         parts.append("\n".join(lines[:-1]) + "\n")
     else:
         kind = _TYPES[signature.type]
+        value = "root" if signature.type == "TreeNode" else "value"
         parts.append(
             f"class {signature.class_name}:\n"
-            f"    def serialize(self, value: {kind}) -> str:\n        pass\n\n"
+            "    def __init__(self):\n        pass\n\n"
+            f"    def serialize(self, {value}: {kind}) -> str:\n        pass\n\n"
             f"    def deserialize(self, data: str) -> {kind}:\n        pass\n"
         )
     return "".join(parts)
-
-
-def _used_types(signature: Signature) -> list[str]:
-    if isinstance(signature, FunctionSignature):
-        return [param.type for param in signature.params] + [signature.returns]
-    if isinstance(signature, DesignSignature):
-        return [param.type for param in signature.constructor] + [
-            kind
-            for method in signature.methods
-            for kind in [method.returns, *(param.type for param in method.params)]
-        ]
-    return [signature.type]
