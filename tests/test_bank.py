@@ -63,12 +63,16 @@ def _fitted(slug: str) -> str:
     )
 
 
-def test_every_question_can_be_judged() -> None:
+def test_every_question_can_be_judged_and_its_starters_follow_its_signature() -> None:
     assert len(BANK) == 76
     for slug, entry in BANK.items():
-        assert entry.question.signature is not None, slug
+        signature = entry.question.signature
+        assert signature is not None, slug
         assert len(entry.hidden) >= 8, slug
         assert all(example.test for example in entry.question.examples), slug
+        for language in LANGUAGES:
+            starter = getattr(entry.question.starter_code, language)
+            assert starter == drivers.starter(language, signature), (slug, language)
 
 
 def test_every_reference_solution_is_accepted_and_fitting_the_examples_is_not(
