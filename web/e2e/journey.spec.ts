@@ -170,6 +170,15 @@ test('two people practise together from sign-up to history', async ({ browser })
   await expect(alice.page.getByTestId('run-result')).toContainText('Ran without error');
   await shoot('run', alice, bob);
 
+  // Alice submits the unfinished code: both see it judged on the question's tests, failing.
+  await alice.page.getByTestId('submit-code').click();
+  for (const { page } of [alice, bob]) {
+    await expect(page.getByTestId('run-result')).toContainText('tests passed', { timeout: 60_000 });
+    await expect(page.getByTestId('run-result')).toContainText(/Wrong answer|Runtime error/);
+    await expect(page.getByTestId('run-result')).toContainText('Example 1');
+  }
+  await shoot('submit', alice, bob);
+
   // Alice switches the language: the code was edited, so it stays; both see Java.
   await alice.page.getByTestId('language-select').selectOption('java');
   await expect(bob.page.getByTestId('language-select')).toHaveValue('java', { timeout: 15_000 });
@@ -183,6 +192,7 @@ test('two people practise together from sign-up to history', async ({ browser })
   await shoot('left', alice, bob);
   await bob.page.getByTestId('nav-history').click();
   await expect(bob.page.getByTestId('history-item').first()).toContainText(alice.username);
+  await expect(bob.page.getByTestId('history-item').first()).toContainText(/Verdict\s*(Wrong answer|Runtime error)/i);
   await bob.page.goBack();
   await expect(bob.page.getByTestId('session-ended')).toBeVisible();
   await expect(bob.page.getByTestId('partner-status')).toContainText(`${alice.username} left`);

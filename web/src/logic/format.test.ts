@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCountdown, formatDuration } from './format';
+import { formatCountdown, formatDuration, verdictLabel } from './format';
 import { authErrorMessage, safeNext } from './auth';
 import { aiFailure } from './ai';
 import { ApiError } from '../api/errors';
@@ -51,5 +51,14 @@ describe('aiFailure', () => {
     const failure = aiFailure(new ApiError(503, 'ai_unavailable', 'x'));
     expect(failure.title).toBe('AI assistant unavailable');
     expect(failure.text).toContain('not configured');
+  });
+});
+
+describe('verdictLabel', () => {
+  it('says a submission is accepted and a run ran', () => {
+    expect(verdictLabel('accepted', 'submit')).toBe('Accepted');
+    expect(verdictLabel('accepted', 'run')).toBe('Ran without error');
+    expect(verdictLabel('wrong_answer', 'submit')).toBe('Wrong answer');
+    expect(verdictLabel('some_new_verdict', 'run')).toBe('some new verdict');
   });
 });

@@ -29,3 +29,21 @@ export function formatDateTime(value: string | Date, locale?: string): string {
 export function formatTime(value: Date, locale?: string): string {
   return value.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
 }
+
+const VERDICT_LABELS: Record<string, string> = {
+  accepted: 'Ran without error',
+  wrong_answer: 'Wrong answer',
+  compile_error: 'Compile error',
+  runtime_error: 'Runtime error',
+  time_limit: 'Time limit exceeded',
+  memory_limit: 'Memory limit exceeded',
+  output_limit: 'Output limit exceeded',
+  runner_error: 'The runner failed',
+  skipped: 'Not run',
+};
+
+/** A run's or submission's verdict for people: a run that ends well "ran", a submission is "Accepted". */
+export function verdictLabel(verdict: string, kind: 'run' | 'submit'): string {
+  if (verdict === 'accepted' && kind === 'submit') return 'Accepted';
+  return VERDICT_LABELS[verdict] ?? verdict.replace(/_/g, ' ');
+}

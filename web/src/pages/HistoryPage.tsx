@@ -7,7 +7,7 @@ import { pendingSettled } from '../api/pending';
 import { Layout } from '../components/Layout';
 import { DifficultyBadge, Notice, PageTitle, Spinner } from '../components/ui';
 import { useServices } from '../hooks/app';
-import { formatDateTime, formatDuration } from '../logic/format';
+import { formatDateTime, formatDuration, verdictLabel } from '../logic/format';
 
 const PAGE = 20;
 
@@ -93,7 +93,7 @@ export function HistoryPage() {
                     <dt>Verdict</dt>
                     <dd>
                       {attempt.submission
-                        ? `${attempt.submission.verdict === 'accepted' ? 'Accepted' : attempt.submission.verdict.replace('_', ' ')} (${attempt.submission.passed}/${attempt.submission.total})`
+                        ? `${verdictLabel(attempt.submission.verdict, 'submit')} (${attempt.submission.passed}/${attempt.submission.total} tests)`
                         : 'Not submitted'}
                     </dd>
                   </div>

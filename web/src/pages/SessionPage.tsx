@@ -20,7 +20,7 @@ import { useMessages, usePresence, useRuns, useSendChat, useSessionDoc } from '.
 import { useOwnPresence } from '../hooks/presence';
 import { useBrowserOnline, useNow } from '../hooks/time';
 import { aiFailure, AI_MODES } from '../logic/ai';
-import { formatTime } from '../logic/format';
+import { formatTime, verdictLabel } from '../logic/format';
 import { authorName, checkChatMessage, latestAiMessage, sessionView, type SessionView } from '../logic/session';
 
 type Loaded = { state: 'loading' } | { state: 'error'; error: unknown } | { state: 'ready'; session: Session };
@@ -592,23 +592,6 @@ function ChatPanel({
       )}
     </section>
   );
-}
-
-const VERDICT_LABELS: Record<string, string> = {
-  accepted: 'Ran without error',
-  wrong_answer: 'Wrong answer',
-  compile_error: 'Compile error',
-  runtime_error: 'Runtime error',
-  time_limit: 'Time limit exceeded',
-  memory_limit: 'Memory limit exceeded',
-  output_limit: 'Output limit exceeded',
-  runner_error: 'The runner failed',
-  skipped: 'Not run',
-};
-
-function verdictLabel(verdict: string, kind: 'run' | 'submit'): string {
-  if (verdict === 'accepted' && kind === 'submit') return 'Accepted';
-  return VERDICT_LABELS[verdict] ?? verdict;
 }
 
 /** Run the shared code with an input, or submit it to the question's tests; either partner's
