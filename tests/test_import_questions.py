@@ -314,3 +314,47 @@ def test_a_title_without_letters_or_digits_stops_the_import_before_any_write(
     assert "'!?!'" in run.event("import_failed")["message"]
     assert listed(api, user, token) == {}
     assert question_count() == count_before
+
+
+def test_judging_data_comes_with_its_question_and_hidden_tests_change_only_what_changed(
+    api: Api, admin: EmulatorUser, tmp_path: Path
+) -> None:
+    title = f"Import {unique('judge')} Reverse"
+    source = write(tmp_path / "bank.json", [entry(title)])
+    (tmp_path / "judging").mkdir()
+    judging = {
+        "signature": {
+            "kind": "function",
+            "function": "reverseWords",
+            "params": [{"name": "s", "type": "string"}],
+            "returns": "string",
+        },
+        "examples": [{"args": ["a b"], "expected": "b a"}, {"args": ["x"], "expected": "x"}],
+        "hidden": [{"args": [f"w{i} v"], "expected": f"v w{i}"} for i in range(8)],
+    }
+    judging_file = tmp_path / "judging" / f"{slugify(title)}.json"
+    judging_file.write_text(json.dumps(judging), encoding="utf-8")
+
+    first = run_import(source)
+    assert first.returncode == 0, first.stderr[-600:]
+    [question] = [q for q in listed(api, admin, title.split()[1]).values()]
+    assert question["signature"]["function"] == "reverseWords"
+    assert [e["test"] for e in question["examples"]] == [
+        {"args": '["a b"]', "expected": '"b a"'},
+        {"args": '["x"]', "expected": '"x"'},
+    ]
+    hidden = api.get(f"/questions/{question['id']}/tests", user=admin).json()["tests"]
+    assert hidden[0] == {"args": '["w0 v"]', "expected": '"v w0"'} and len(hidden) == 8
+
+    assert run_import(source).summary()["questionsUnchanged"] == 1
+    judging["hidden"] = [*judging["hidden"][:7], {"args": ["p q"], "expected": "q p"}]
+    judging_file.write_text(json.dumps(judging), encoding="utf-8")
+    assert run_import(source).summary()["questionsUpdated"] == 1
+    hidden = api.get(f"/questions/{question['id']}/tests", user=admin).json()["tests"]
+    assert hidden[-1] == {"args": '["p q"]', "expected": '"q p"'}
+
+    # Judging data that does not fit its signature stops the import.
+    judging["hidden"][0] = {"args": [1], "expected": "x"}
+    judging_file.write_text(json.dumps(judging), encoding="utf-8")
+    failed = run_import(source)
+    assert failed.returncode == 2 and "hidden" in failed.event("import_failed")["message"]

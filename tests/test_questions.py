@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -335,8 +334,12 @@ def test_get_returns_the_full_question(api: Api, admin: EmulatorUser, user: Emul
     assert "rand" not in question
 
 
-def test_get_a_seeded_question_matches_the_data_file(api: Api, user: EmulatorUser) -> None:
-    entry = json.loads((ROOT / "data" / "questions.json").read_text(encoding="utf-8"))[0]
+def test_get_a_seeded_question_matches_the_data_files(api: Api, user: EmulatorUser) -> None:
+    from jobs.import_questions import load
+
+    entry = load(ROOT / "data" / "questions.json")[0].question.model_dump(
+        mode="json", by_alias=True
+    )
     slug = slugify(entry["title"])
     [summary] = [item for item in search(api, user, entry["title"]) if item["slug"] == slug]
 
@@ -344,8 +347,11 @@ def test_get_a_seeded_question_matches_the_data_file(api: Api, user: EmulatorUse
 
     assert response.status_code == 200, response.text
     question = response.json()
-    assert {key: question[key] for key in as_stored(entry)} == as_stored(entry)
+    assert {key: question[key] for key in entry} == entry
     assert len(question["examples"]) >= 2 and question["constraints"]
+    # Its judging data came too: the signature and a test per example (hidden tests: see below).
+    assert question["signature"]["function"] == "pairWithTargetSum"
+    assert all(example["test"] for example in question["examples"])
 
 
 def test_get_unknown_id_is_404(api: Api, user: EmulatorUser) -> None:
