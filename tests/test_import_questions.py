@@ -322,7 +322,7 @@ def test_judging_data_comes_with_its_question_and_hidden_tests_change_only_what_
     title = f"Import {unique('judge')} Reverse"
     source = write(tmp_path / "bank.json", [entry(title)])
     (tmp_path / "judging").mkdir()
-    judging = {
+    judging: dict[str, Any] = {
         "signature": {
             "kind": "function",
             "function": "reverseWords",
