@@ -541,7 +541,9 @@ def test_patch_changes_only_the_given_fields(
     api: Api, admin: EmulatorUser, user: EmulatorUser
 ) -> None:
     question = create(api, admin)
-    examples = [{"input": "nums = [5], target = 5", "output": "0", "explanation": None}]
+    examples = [
+        {"input": "nums = [5], target = 5", "output": "0", "explanation": None, "test": None}
+    ]
 
     response = api.patch(
         f"/questions/{question['id']}",
