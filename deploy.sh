@@ -270,8 +270,7 @@ SUB=(--push-endpoint="$WORKER_URL" --push-auth-service-account="$SA_PUSH"
 if exists "${G[@]}" pubsub subscriptions describe match-worker; then
   run "${G[@]}" pubsub subscriptions update match-worker "${SUB[@]}"
 else
-  run "${G[@]}" pubsub subscriptions create match-worker --topic="$TOPIC" "${SUB[@]}" \
-    --enable-message-ordering
+  run "${G[@]}" pubsub subscriptions create match-worker --topic="$TOPIC" "${SUB[@]}"
 fi
 # The service agent acknowledges what it forwards to the dead-letter topic.
 run "${G[@]}" pubsub subscriptions add-iam-policy-binding match-worker \

@@ -1,25 +1,27 @@
-"""Benchmark matching under load, with and without per-bucket ordered delivery.
+"""Benchmark matching in hot buckets: many users arriving over a few seconds.
 
-    python -m bench.matching [--users 20 50 100] [--buckets 1] [--repeat 3]
+    python -m bench.matching [--users 1000] [--buckets 1 4] [--spread-s 10]
 
-For each mode (ordered: the subscription delivers one bucket's messages one after the other;
-unordered: the baseline, every message at once) it starts its own local stack, signs up the
-users, fires every POST /match at once, and waits until all are matched. It reports, per load,
-the median and 95th percentile of the wait (server timestamps: createdAt to endedAt), the time
-until the last user was matched, and how many worker deliveries failed and were retried
-(transactions that gave up under contention). Medians over ``--repeat`` rounds; the ratio
-unordered/ordered is measured in the same run, on the same machine.
+It starts its own local stack, signs the users up, then sends their POST /match spread evenly
+over ``--spread-s`` seconds, into one bucket or spread over several (same difficulty, one
+language each), and waits until nobody waits. It reports the wait of every request (server
+timestamps: createdAt to endedAt) as median, p95 and max, the time until the last match, and
+invariant violations: a request not matched, a matched request whose session is missing or does
+not hold exactly that pair, a user in two sessions. The baseline, measured in the same run, is
+the wait of a lone pair asking at an idle moment (the floor: publish, push, one sweep).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -28,6 +30,7 @@ from devstack import LocalStack
 from tests.support import AuthEmulator, EmulatorUser, unique
 
 LANGUAGES = ("python", "javascript", "java", "cpp")
+TARGET_P95_S = 1.0
 
 
 @dataclass
@@ -35,85 +38,161 @@ class Round:
     """One burst of requests and what became of them."""
 
     users: int
+    buckets: int
     waits: list[float]
-    settle_s: float
-    unmatched: int
-    failed_deliveries: int
+    last_match_s: float
+    violations: list[str] = field(default_factory=list)
+    cpu_s: dict[str, float] = field(default_factory=dict)
+
+    def figures(self) -> dict[str, Any]:
+        """Return the round's figures."""
+        return {
+            "users": self.users,
+            "buckets": self.buckets,
+            "matched": len(self.waits),
+            "medianWaitS": round(statistics.median(self.waits), 3) if self.waits else None,
+            "p95WaitS": round(_p95(self.waits), 3) if self.waits else None,
+            "maxWaitS": round(max(self.waits), 3) if self.waits else None,
+            "lastMatchS": round(self.last_match_s, 2),
+            "violations": len(self.violations),
+            "cpuS": self.cpu_s,
+        }
 
 
 def _p95(values: list[float]) -> float:
-    return (
-        statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
-    )
+    if len(values) < 2:
+        return values[0]
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
-def _failed_deliveries(stack: LocalStack) -> int:
-    count = 0
-    for line in stack.services["api"].log_path.read_text().splitlines():
-        if line.startswith("{") and "Pub/Sub will deliver it again" in line:
-            count += 1
-    return count
-
-
-def _one_round(stack: LocalStack, auth: AuthEmulator, users: int, buckets: int) -> Round:
-    api = stack.api_url
+def _players(stack: LocalStack, auth: AuthEmulator, count: int) -> list[EmulatorUser]:
     session = requests.Session()
 
     def player(_: int) -> EmulatorUser:
         user = auth.sign_up()
         body = {"username": unique("b")[:20]}
-        session.post(f"{api}/users", json=body, headers=user.headers, timeout=60).raise_for_status()
+        response = session.post(
+            f"{stack.api_url}/users", json=body, headers=user.headers, timeout=60
+        )
+        response.raise_for_status()
         return user
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        players = list(pool.map(player, range(users)))
-    failed_before = _failed_deliveries(stack)
+        return list(pool.map(player, range(count)))
+
+
+def _check(players: list[EmulatorUser], docs: list[dict[str, Any]]) -> list[str]:
+    """Every invariant the burst must keep, as a list of what broke."""
+    from common.clients import firestore_client
+
+    violations = []
+    by_uid = {user.uid: doc for user, doc in zip(players, docs, strict=True)}
+    sessions_of: dict[str, set[str]] = {}
+    session_ids = {doc["sessionId"] for doc in docs if doc.get("status") == "matched"}
+    sessions = {
+        s.id: s.to_dict() or {}
+        for s in firestore_client().get_all(
+            [firestore_client().collection("sessions").document(i) for i in session_ids]
+        )
+        if s.exists
+    }
+    for uid, doc in by_uid.items():
+        if doc.get("status") != "matched":
+            violations.append(f"{uid}: {doc.get('status')} ({doc.get('reason')})")
+            continue
+        session = sessions.get(doc["sessionId"])
+        partner = str((doc.get("partner") or {}).get("uid"))
+        if session is None:
+            violations.append(f"{uid}: session {doc['sessionId']} missing")
+        elif sorted(session.get("participants") or []) != sorted([uid, partner]):
+            violations.append(f"{uid}: session {doc['sessionId']} holds another pair")
+        elif by_uid.get(partner, {}).get("sessionId") != doc["sessionId"]:
+            violations.append(f"{uid}: partner {partner} is in another session")
+        sessions_of.setdefault(uid, set()).add(doc["sessionId"])
+    participants: dict[str, int] = {}
+    for session in sessions.values():
+        for uid in session.get("participants") or []:
+            participants[uid] = participants.get(uid, 0) + 1
+    violations += [f"{uid}: in {n} sessions" for uid, n in participants.items() if n > 1]
+    return violations
+
+
+def _cpu_s(stack: LocalStack) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (its group's leader)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, service in stack.services.items():
+        try:
+            fields = Path(f"/proc/{service.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / ticks
+    return used
+
+
+def _burst(
+    stack: LocalStack, players: list[EmulatorUser], *, buckets: int, spread_s: float
+) -> Round:
+    """Send every player's request at its moment of the spread; wait until nobody waits."""
+    from common.clients import firestore_client
+
+    cpu_before = _cpu_s(stack)
+    session = requests.Session()
+    started = time.monotonic()
+    step = spread_s / max(1, len(players) - 1) if spread_s else 0.0
 
     def ask(indexed: tuple[int, EmulatorUser]) -> None:
         index, user = indexed
+        delay = started + index * step - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         body = {"difficulty": "easy", "topics": [], "language": LANGUAGES[index % buckets]}
-        response = requests.post(f"{api}/match", json=body, headers=user.headers, timeout=60)
+        response = session.post(
+            f"{stack.api_url}/match", json=body, headers=user.headers, timeout=60
+        )
         response.raise_for_status()
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=32) as pool:
+    with ThreadPoolExecutor(max_workers=48) as pool:
         list(pool.map(ask, enumerate(players)))
-    from common.clients import firestore_client
-
-    requests_ref = firestore_client().collection("matchRequests")
+    references = [firestore_client().collection("matchRequests").document(u.uid) for u in players]
     docs: list[dict[str, Any]] = []
-    deadline = started + 120
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        docs = [
-            s.to_dict() or {}
-            for s in firestore_client().get_all(
-                [requests_ref.document(user.uid) for user in players]
-            )
-        ]
+        docs = [s.to_dict() or {} for s in firestore_client().get_all(references)]
         if all(doc.get("status") != "waiting" for doc in docs):
             break
-        time.sleep(0.2)
-    settle_s = time.monotonic() - started
+        time.sleep(0.25)
     matched = [doc for doc in docs if doc.get("status") == "matched"]
     waits = [(doc["endedAt"] - doc["createdAt"]).total_seconds() for doc in matched]
-    return Round(
-        users, waits, settle_s, users - len(matched), _failed_deliveries(stack) - failed_before
-    )
+    first = min((doc["createdAt"] for doc in docs), default=None)
+    last = max((doc["endedAt"] for doc in matched), default=None)
+    last_match_s = (last - first).total_seconds() if first and last else 0.0
+    round_ = Round(len(players), buckets, waits, last_match_s)
+    round_.violations = _check(players, docs)
+    cpu_after = _cpu_s(stack)
+    round_.cpu_s = {k: round(cpu_after[k] - cpu_before.get(k, 0.0), 1) for k in cpu_after}
+    return round_
 
 
-def run_mode(
-    *, ordered: bool, loads: list[int], buckets: int, repeat: int
-) -> dict[int, list[Round]]:
-    """Start a stack in one delivery mode and run every load ``repeat`` times."""
-    import os
+def _lone_pairs(stack: LocalStack, auth: AuthEmulator, pairs: int) -> list[float]:
+    """The wait of a pair asking alone at an idle moment, ``pairs`` times."""
+    waits: list[float] = []
+    for _ in range(pairs):
+        duo = _players(stack, auth, 2)
+        result = _burst(stack, duo, buckets=1, spread_s=0)
+        waits += result.waits
+        time.sleep(0.5)
+    return waits
 
+
+def run(*, users: int, buckets: list[int], spread_s: float) -> dict[str, Any]:
+    """Start a stack, measure the lone-pair floor, then one burst per bucket count."""
     from common.config import get_settings
 
     stack = LocalStack(
-        extra_env={"MATCH_RELAX_SECONDS": "60", "MATCH_EXPIRE_SECONDS": "120", "LOG_LEVEL": "INFO"},
-        ordered_delivery=ordered,
+        extra_env={"MATCH_RELAX_SECONDS": "60", "MATCH_EXPIRE_SECONDS": "120", "LOG_LEVEL": "INFO"}
     )
-    results: dict[int, list[Round]] = {}
+    report: dict[str, Any] = {"spreadS": spread_s, "rounds": [], "logDir": str(stack.log_dir)}
     with stack.running():
         stack.seed()
         os.environ.update(stack.client_env())
@@ -122,51 +201,42 @@ def run_mode(
 
         common.clients.firestore_client.cache_clear()
         auth = AuthEmulator(stack)
-        for load in loads:
-            results[load] = [_one_round(stack, auth, load, buckets) for _ in range(repeat)]
-    return results
-
-
-def _summary(rounds: list[Round]) -> dict[str, float]:
-    return {
-        "median_wait_s": statistics.median(statistics.median(r.waits) for r in rounds if r.waits),
-        "p95_wait_s": statistics.median(_p95(r.waits) for r in rounds if r.waits),
-        "settle_s": statistics.median(r.settle_s for r in rounds),
-        "unmatched": statistics.median(r.unmatched for r in rounds),
-        "failed_deliveries": statistics.median(r.failed_deliveries for r in rounds),
-    }
+        floor = _lone_pairs(stack, auth, 5)
+        report["lonePairWaitS"] = round(statistics.median(floor), 3)
+        for count in buckets:
+            players = _players(stack, auth, users)
+            result = _burst(stack, players, buckets=count, spread_s=spread_s)
+            report["rounds"].append({**result.figures(), "examples": result.violations[:5]})
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run both modes and print a table and a JSON summary."""
+    """Run the bursts and print a table and a JSON summary."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--users", type=int, nargs="+", default=[20, 50, 100])
-    parser.add_argument("--buckets", type=int, default=1, choices=range(1, 5), metavar="1..4")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--buckets", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--spread-s", type=float, default=10.0)
     args = parser.parse_args(argv)
-    report: dict[str, dict[int, dict[str, float]]] = {}
-    for mode, ordered in (("ordered", True), ("unordered", False)):
-        rounds = run_mode(
-            ordered=ordered, loads=args.users, buckets=args.buckets, repeat=args.repeat
-        )
-        report[mode] = {load: _summary(r) for load, r in rounds.items()}
-    print(f"matching benchmark: {args.buckets} bucket(s), median of {args.repeat} rounds per load")
+    report = run(users=args.users, buckets=args.buckets, spread_s=args.spread_s)
+    floor = report["lonePairWaitS"]
     print(
-        f"{'users':>5} {'mode':>9} {'median wait':>12} {'p95 wait':>9} {'all matched':>12} "
-        f"{'unmatched':>9} {'retried':>8}"
+        f"matching benchmark: {args.users} users arriving over {args.spread_s:g} s; "
+        f"baseline: a lone pair's wait {floor:.3f} s (median of 5)"
     )
-    for load in args.users:
-        for mode in report:
-            row = report[mode][load]
-            retried = row["failed_deliveries"]
-            print(
-                f"{load:>5} {mode:>9} {row['median_wait_s']:>11.2f}s {row['p95_wait_s']:>8.2f}s "
-                f"{row['settle_s']:>11.2f}s {row['unmatched']:>9.0f} {retried:>8.0f}"
-            )
-        ratio = report["unordered"][load]["settle_s"] / report["ordered"][load]["settle_s"]
-        print(f"{load:>5} {'ratio':>9} unordered/ordered time until all matched: {ratio:.2f}x")
+    print(
+        f"{'buckets':>7} {'matched':>8} {'median':>8} {'p95':>7} {'max':>7} {'last':>7} "
+        f"{'p95/floor':>9} {'target p95':>10} {'violations':>10}"
+    )
+    for row in report["rounds"]:
+        p95 = row["p95WaitS"] or 0.0
+        print(
+            f"{row['buckets']:>7} {row['matched']:>8} {row['medianWaitS'] or 0:>7.3f}s "
+            f"{p95:>6.3f}s {row['maxWaitS'] or 0:>6.3f}s {row['lastMatchS']:>6.2f}s "
+            f"{p95 / floor if floor else 0:>8.1f}x {'<' + str(TARGET_P95_S) + ' s':>10} "
+            f"{row['violations']:>10}"
+        )
     print(json.dumps(report))
     return 0
 

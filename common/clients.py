@@ -58,14 +58,11 @@ def firestore_client() -> firestore.Client:
 
 @functools.cache
 def publisher() -> PublisherClient:
-    """Return this instance's Pub/Sub publisher, with message ordering on (one per instance)."""
+    """Return this instance's Pub/Sub publisher (one per instance)."""
     from google.cloud.pubsub_v1 import PublisherClient
-    from google.cloud.pubsub_v1.types import BatchSettings, PublisherOptions
+    from google.cloud.pubsub_v1.types import BatchSettings
 
-    return PublisherClient(
-        batch_settings=BatchSettings(max_latency=0.005),
-        publisher_options=PublisherOptions(enable_message_ordering=True),
-    )
+    return PublisherClient(batch_settings=BatchSettings(max_latency=0.005))
 
 
 def topic_path(topic: str) -> str:

@@ -19,20 +19,10 @@ def trace_attributes() -> dict[str, str]:
     return {"traceparent": trace.child().traceparent()} if trace else {}
 
 
-def publish_json(topic: str, payload: dict[str, Any], *, ordering_key: str) -> str:
-    """Publish a JSON message (never an empty body) and wait for its id.
-
-    Messages with the same ordering key are delivered one after the other, so the subscriber
-    handles one key's work serially.
-    """
+def publish_json(topic: str, payload: dict[str, Any]) -> str:
+    """Publish a JSON message (never an empty body) with the trace, and wait for its id."""
     client = publisher()
-    path = topic_path(topic)
     data = json.dumps(payload, separators=(",", ":")).encode()
-    try:
-        future = client.publish(path, data, ordering_key=ordering_key, **trace_attributes())
-        message_id: str = future.result(timeout=_PUBLISH_TIMEOUT_S)
-    except Exception:
-        # A failed publish pauses its ordering key in this client until resumed.
-        client.resume_publish(path, ordering_key)
-        raise
+    future = client.publish(topic_path(topic), data, **trace_attributes())
+    message_id: str = future.result(timeout=_PUBLISH_TIMEOUT_S)
     return message_id

@@ -110,8 +110,6 @@ class LocalStack:
     ports: dict[str, int] = field(default_factory=dict)
     tasks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     runner_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    # Deliver one bucket's match messages one after the other (benchmarks turn it off to compare).
-    ordered_delivery: bool = True
     # Stops every group if this process dies without stopping them (see devstack/watchdog.py).
     _watchdog: Watchdog = field(default_factory=Watchdog, init=False, repr=False)
 
@@ -436,8 +434,6 @@ class LocalStack:
                 "topic": f"projects/{self.project_id}/topics/{topic}",
                 "pushConfig": {"pushEndpoint": f"http://{HOST}:{api_port}/events/{endpoint.name}"},
                 "ackDeadlineSeconds": 30,
-                # One bucket's messages are delivered one after the other.
-                "enableMessageOrdering": self.ordered_delivery,
                 "retryPolicy": {"minimumBackoff": "1s", "maximumBackoff": "10s"},
             }
             response = requests.put(

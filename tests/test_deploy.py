@@ -63,7 +63,7 @@ def test_dry_run_plans_every_resource_and_calls_nothing(tmp_path: Path) -> None:
     for endpoint in all_endpoints():
         assert f"--function={endpoint.name} " in out, endpoint.name
     assert "pubsub topics create match-requests-dead-letter" in out
-    assert "pubsub subscriptions create match-worker" in out and "--enable-message-ordering" in out
+    assert "pubsub subscriptions create match-worker" in out
     assert "--dead-letter-topic=match-requests-dead-letter" in out
     # Dead letters are kept by a subscription, forwarded and acked by the Pub/Sub service agent.
     assert "pubsub subscriptions create match-requests-dead-letter" in out

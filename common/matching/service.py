@@ -15,13 +15,16 @@ message or callback never changes a newer request.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from common.auth import AuthUser
+from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
 from common.firestore import Collection, now, pages, transaction
@@ -29,13 +32,14 @@ from common.logs import get_logger
 from common.matching.models import MatchCreate, MatchRequest, MatchRequestDoc
 from common.matching.policy import Waiting, bucket_key, pair_up, question_topics
 from common.pubsub import publish_json
-from common.questions import has_questions, pick_question
+from common.questions import QuestionSampler, has_questions
+from common.questions.models import Question
 from common.tasks import enqueue_callback
-from common.users import match_profiles, profile_exists
+from common.users import MatchProfile, match_profiles, profile_exists
 from common.users.models import PartnerRef
 
 if TYPE_CHECKING:
-    from google.cloud.firestore import Transaction
+    from google.cloud.firestore import DocumentReference, Transaction
 
 __all__ = [
     "CALLBACK_PATH",
@@ -50,13 +54,18 @@ __all__ = [
     "orphaned_buckets",
     "publish_request",
     "request_match",
+    "serve_bucket",
     "sweep_bucket",
 ]
 
 CALLBACK_PATH = "/internal/match-timeout"
 REQUESTS = Collection("matchRequests", MatchRequestDoc)
-# Most waiting requests one sweep reads; later messages sweep the rest.
-_BUCKET_LIMIT = 100
+# Most waiting requests one sweep reads (oldest first); the holder sweeps again for the rest.
+_BUCKET_LIMIT = 400
+# Pairs written per transaction: 3 writes each, far below Firestore's 500 per commit.
+_PAIRS_PER_COMMIT = 100
+# How long a bucket's sweeper holds its lease without renewing it (each sweep renews it).
+_LEASE = dt.timedelta(seconds=30)
 # A waiting request this long past its expiry lost its expiry callback: a new request replaces it.
 _ORPHAN_GRACE = dt.timedelta(seconds=60)
 _NO_PARTNER = "Nobody compatible asked for a match in time"
@@ -75,13 +84,9 @@ class NotDueError(Exception):
         self.seconds = seconds
 
 
-def publish_request(*, uid: str, request_id: str, difficulty: str, language: str) -> None:
-    """Hand a request to the worker, on its bucket's ordering key (one sweep at a time)."""
-    publish_json(
-        get_settings().match_topic,
-        {"uid": uid, "requestId": request_id},
-        ordering_key=bucket_key(difficulty, language),
-    )
+def publish_request(*, uid: str, request_id: str) -> None:
+    """Hand a request to the worker (its bucket's lease keeps the sweeps one at a time)."""
+    publish_json(get_settings().match_topic, {"uid": uid, "requestId": request_id})
 
 
 def _out(request: MatchRequestDoc) -> MatchRequest:
@@ -162,12 +167,7 @@ def request_match(*, user: AuthUser, data: MatchCreate) -> MatchRequest:
         _end_if_current(user.uid, request.request_id, status="cancelled")
         raise ApiError(ErrorCode.UNAVAILABLE, "Matching is unavailable, retry shortly") from exc
     try:
-        publish_request(
-            uid=user.uid,
-            request_id=request.request_id,
-            difficulty=data.difficulty,
-            language=data.language,
-        )
+        publish_request(uid=user.uid, request_id=request.request_id)
     except Exception:
         _log.exception("could not publish the match request; the relax callback will")
     _log.info(
@@ -282,33 +282,62 @@ def _end_fields(reason: str, message: str, at: dt.datetime) -> dict[str, Any]:
     return {"status": "timed_out", "endedAt": at, "reason": reason, "reasonMessage": message}
 
 
-def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
-    """Pair every compatible waiting couple of the bucket and time out the overdue, atomically."""
+def _plan(
+    waiting: list[Waiting], at: dt.datetime
+) -> tuple[list[tuple[Waiting, Waiting, Question | None]], list[Waiting], dict[str, MatchProfile]]:
+    """Decide, outside any transaction, who pairs with whom on which question, and who expires."""
+    pairs = pair_up(waiting, at)
+    paired = {uid for pair in pairs for uid in (pair[0].uid, pair[1].uid)}
+    overdue = [w for w in waiting if w.uid not in paired and w.expires_at <= at]
+    if not pairs:
+        return [], overdue, {}
+    profiles = match_profiles(sorted(paired))
+    sampler = QuestionSampler(pairs[0][0].difficulty)
+    planned: list[tuple[Waiting, Waiting, Question | None]] = []
+    for a, b in pairs:
+        if a.uid not in profiles or b.uid not in profiles:
+            continue  # a profile deleted meanwhile: its request is forgotten with it
+        avoid = set(profiles[a.uid].attempted_question_ids)
+        avoid |= profiles[b.uid].attempted_question_ids
+        question = None
+        for topics in question_topics(a, b, at):
+            question = sampler.pick(topics=topics, avoid_ids=avoid)
+            if question is not None:
+                break
+        planned.append((a, b, question))
+    return planned, overdue, profiles
+
+
+def _commit(
+    planned: list[tuple[Waiting, Waiting, Question | None]],
+    overdue: list[Waiting],
+    profiles: dict[str, MatchProfile],
+    at: dt.datetime,
+) -> SweepResult:
+    """Write the plan in one transaction, for the requests that still wait as planned."""
     from google.cloud import firestore
 
     from common.sessions import Participant, new_session
 
-    query = _bucket_query(difficulty, language)
+    involved = [w for a, b, _ in planned for w in (a, b)] + overdue
+    references = [REQUESTS.ref(w.uid) for w in involved]
 
     @firestore.transactional
-    def _sweep(transaction: Transaction) -> SweepResult:
-        at = now()
-        waiting = [
-            Waiting.of(s.id, REQUESTS.parse(s.to_dict() or {}))
-            for s in query.get(transaction=transaction)
-        ]
-        pairs = pair_up(waiting, at)
-        paired = {uid for pair in pairs for uid in (pair[0].uid, pair[1].uid)}
-        profiles = match_profiles(sorted(paired)) if paired else {}
+    def _write(transaction: Transaction) -> SweepResult:
+        current = {s.id: REQUESTS.read(s) for s in transaction.get_all(references)}
+
+        def still(request: Waiting) -> bool:
+            fresh = current.get(request.uid)
+            return (
+                fresh is not None
+                and fresh.status == "waiting"
+                and fresh.request_id == request.request_id
+            )
+
         result = SweepResult(sessions=[], timed_out=[], no_question=[])
-        for a, b in pairs:
-            avoid = set(profiles[a.uid].attempted_question_ids)
-            avoid |= profiles[b.uid].attempted_question_ids
-            question = None
-            for topics in question_topics(a, b, at):
-                question = pick_question(difficulty=a.difficulty, topics=topics, avoid_ids=avoid)
-                if question is not None:
-                    break
+        for a, b, question in planned:
+            if not (still(a) and still(b)):
+                continue  # cancelled or replaced meanwhile: the next sweep sees the rest
             if question is None:
                 # No question can ever be found for them: waiting longer would not help.
                 for request in (a, b):
@@ -340,17 +369,158 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
                     },
                 )
             result.sessions.append((session_id, a, b))
-        for request in waiting:
-            if request.uid not in paired and request.expires_at <= at:
+        for request in overdue:
+            if still(request):
                 transaction.update(
                     REQUESTS.ref(request.uid), _end_fields("no_partner", _NO_PARTNER, at)
                 )
                 result.timed_out.append(request)
         return result
 
-    result: SweepResult = _sweep(transaction())
+    committed: SweepResult = _write(transaction())
+    return committed
+
+
+def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
+    """Pair every compatible waiting couple of the bucket and time out the overdue.
+
+    The bucket is read and the pairs and their questions chosen outside any transaction; then
+    each chunk of pairs is written in one transaction that re-reads its requests and skips a pair
+    whose request no longer waits as read (cancelled, replaced, or paired by another sweep), so
+    nothing slow holds a transaction and a pair is made exactly once.
+    """
+    clock = time.perf_counter()
+    at = now()
+    waiting = [
+        Waiting.of(s.id, REQUESTS.parse(s.to_dict() or {}))
+        for s in _bucket_query(difficulty, language).get()
+    ]
+    read = time.perf_counter()
+    planned, overdue, profiles = _plan(waiting, at)
+    plan = time.perf_counter()
+    result = SweepResult(sessions=[], timed_out=[], no_question=[])
+    for index in range(0, max(len(planned), len(overdue), 1), _PAIRS_PER_COMMIT):
+        chunk = planned[index : index + _PAIRS_PER_COMMIT]
+        late = overdue[index : index + _PAIRS_PER_COMMIT]
+        if not chunk and not late:
+            continue
+        part = _commit(chunk, late, profiles, at)
+        result.sessions.extend(part.sessions)
+        result.timed_out.extend(part.timed_out)
+        result.no_question.extend(part.no_question)
+    done = time.perf_counter()
+    _log.info(
+        "bucket swept",
+        extra={
+            "event": "bucket_swept",
+            "bucket": bucket_key(difficulty, language),
+            "waiting": len(waiting),
+            "pairs": len(result.sessions),
+            "skipped": len(planned) - len(result.sessions) - len(result.no_question) // 2,
+            "readMs": round((read - clock) * 1000, 1),
+            "planMs": round((plan - read) * 1000, 1),
+            "commitMs": round((done - plan) * 1000, 1),
+        },
+    )
     _log_sweep(result)
     return result
+
+
+# ---- one sweep at a time per bucket, serving every message that came meanwhile -----------------
+
+
+def _bucket_ref(difficulty: str, language: str) -> DocumentReference:
+    return firestore_client().collection("matchBuckets").document(bucket_key(difficulty, language))
+
+
+def _held(data: dict[str, Any], at: dt.datetime) -> bool:
+    until = data.get("leaseUntil")
+    return bool(data.get("lease")) and until is not None and until > at
+
+
+def _claim(reference: DocumentReference) -> str | None:
+    """Take the bucket's lease, or leave word for its holder to sweep again; the lease or None."""
+    from google.cloud import firestore
+
+    at = now()
+    seen = reference.get().to_dict() or {}
+    if _held(seen, at) and seen.get("dirty"):
+        return None  # its holder sweeps again after its sweep: it will see this request too
+
+    @firestore.transactional
+    def _take(transaction: Transaction) -> str | None:
+        data = reference.get(transaction=transaction).to_dict() or {}
+        if _held(data, at):
+            if not data.get("dirty"):
+                transaction.set(reference, {"dirty": True}, merge=True)
+            return None
+        lease = uuid.uuid4().hex
+        transaction.set(
+            reference, {"lease": lease, "leaseUntil": at + _LEASE, "dirty": False}, merge=True
+        )
+        return lease
+
+    taken: str | None = _take(transaction())
+    return taken
+
+
+def _again(reference: DocumentReference, lease: str) -> bool:
+    """After a sweep: keep the lease and say so if word came meanwhile, else let it go."""
+    from google.cloud import firestore
+
+    @firestore.transactional
+    def _decide(transaction: Transaction) -> bool:
+        data = reference.get(transaction=transaction).to_dict() or {}
+        if data.get("lease") != lease:
+            return False  # it expired and another took it: that one sweeps now
+        if data.get("dirty"):
+            transaction.set(reference, {"dirty": False, "leaseUntil": now() + _LEASE}, merge=True)
+            return True
+        transaction.set(reference, {"lease": None, "leaseUntil": None}, merge=True)
+        return False
+
+    again: bool = _decide(transaction())
+    return again
+
+
+def _let_go(reference: DocumentReference, lease: str) -> None:
+    """Give the lease back after a failed sweep, keeping the word that a sweep is due."""
+    from google.cloud import firestore
+
+    @firestore.transactional
+    def _release(transaction: Transaction) -> None:
+        data = reference.get(transaction=transaction).to_dict() or {}
+        if data.get("lease") == lease:
+            transaction.set(reference, {"lease": None, "leaseUntil": None}, merge=True)
+
+    _release(transaction())
+
+
+def serve_bucket(*, difficulty: str, language: str) -> int:
+    """Sweep the bucket, and again while requests came during the sweep; the number of sweeps.
+
+    One sweep at a time per bucket: a message that finds the bucket being swept leaves word
+    (``dirty``) and returns at once, and the holder of the lease sweeps again before letting it
+    go, so every request written before a sweep began is seen by one, and a burst of messages
+    costs a few sweeps rather than one each. A holder that dies loses its lease after ``_LEASE``.
+    """
+    reference = _bucket_ref(difficulty, language)
+    lease = _claim(reference)
+    if lease is None:
+        return 0
+    sweeps = 0
+    try:
+        while True:
+            sweep_bucket(difficulty=difficulty, language=language)
+            sweeps += 1
+            if not _again(reference, lease):
+                return sweeps
+    except BaseException:
+        # Pub/Sub delivers the message again: let that delivery sweep rather than wait out
+        # the lease.
+        with contextlib.suppress(Exception):
+            _let_go(reference, lease)
+        raise
 
 
 def _log_sweep(result: SweepResult) -> None:
@@ -410,12 +580,12 @@ def _current(uid: str, request_id: str) -> MatchRequestDoc | None:
 
 
 def handle_match_message(*, uid: str, request_id: str) -> str:
-    """Sweep the request's bucket if the request still waits; otherwise do nothing."""
+    """Serve the request's bucket if the request still waits; otherwise do nothing."""
     request = _current(uid, request_id)
     if request is None or request.status != "waiting":
         return "stale"
-    result = sweep_bucket(difficulty=request.difficulty, language=request.language)
-    return f"swept: {len(result.sessions)} sessions, {len(result.timed_out)} timed out"
+    sweeps = serve_bucket(difficulty=request.difficulty, language=request.language)
+    return f"swept {sweeps} times" if sweeps else "left to the bucket's sweep in progress"
 
 
 def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
@@ -429,11 +599,10 @@ def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
     due = request.relax_at if stage == "relax" else request.expires_at
     if due > at:
         raise NotDueError((due - at).total_seconds())
-    bucket = {"difficulty": request.difficulty, "language": request.language}
     if stage == "expire":
         # The worker's sweep ends it, in the bucket's turn: one sweep at a time per bucket, and a
         # compatible partner that still waits gets paired rather than both timing out.
-        publish_request(uid=uid, request_id=request_id, **bucket)
+        publish_request(uid=uid, request_id=request_id)
         return "expiring"
 
     reference = REQUESTS.ref(uid)
@@ -453,5 +622,5 @@ def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
         "match relaxed", extra={"event": "match_relaxed", "uid": uid, "matchRequestId": request_id}
     )
     # Publishing again also rescues a request whose first publish was lost.
-    publish_request(uid=uid, request_id=request_id, **bucket)
+    publish_request(uid=uid, request_id=request_id)
     return "relaxed"

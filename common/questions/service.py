@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BankEntry",
     "Judging",
+    "QuestionSampler",
     "UpsertResult",
     "create_question",
     "delete_question",
@@ -66,6 +67,8 @@ _log = get_logger(__name__)
 # Most documents one list request reads when a text filter rejects many of them.
 _SCAN_LIMIT = 1000
 _PICK_SAMPLE = 20
+# Questions a sweep's sampler reads per topic set.
+_SAMPLE = 60
 
 
 def slugify(title: str) -> str:
@@ -443,6 +446,45 @@ def pick_question(
             after = batch[-1].get("rand")
     # Every candidate is to be avoided: any of them is still better than no match.
     return _question(random.choice(first)) if first else None  # noqa: S311
+
+
+class QuestionSampler:
+    """Random picks for many pairs of one difficulty, reading each topic set's sample once.
+
+    A sweep pairs up to hundreds of couples: one query per topic set, not one per couple.
+    """
+
+    def __init__(self, difficulty: Difficulty) -> None:
+        self.difficulty = difficulty
+        self._samples: dict[tuple[str, ...], list[Question]] = {}
+
+    def _sample(self, topics: list[str]) -> list[Question]:
+        from google.cloud.firestore_v1.base_query import FieldFilter
+
+        key = tuple(sorted(topics))
+        if key not in self._samples:
+            base = _filtered_query(difficulty=self.difficulty, topics=list(key), order="rand")
+            start = random.random()  # noqa: S311 - a sampling key, not a secret
+            above = list(
+                base.where(filter=FieldFilter("rand", ">=", start)).limit(_SAMPLE).stream()
+            )
+            below: list[Any] = []
+            if len(above) < _SAMPLE:
+                wrapped = base.where(filter=FieldFilter("rand", "<", start))
+                below = list(wrapped.limit(_SAMPLE - len(above)).stream())
+            self._samples[key] = [_question(snapshot) for snapshot in above + below]
+        return self._samples[key]
+
+    def pick(self, *, topics: list[str], avoid_ids: set[str]) -> Question | None:
+        """Pick as ``pick_question`` does, from this sampler's sample of the topic set."""
+        sample = self._sample(topics)
+        fresh = [question for question in sample if question.id not in avoid_ids]
+        if fresh:
+            return random.choice(fresh)  # noqa: S311
+        if len(sample) == _SAMPLE:
+            # The sample is all to avoid, the bank may not be: look further, as one pick does.
+            return pick_question(difficulty=self.difficulty, topics=topics, avoid_ids=avoid_ids)
+        return random.choice(sample) if sample else None  # noqa: S311
 
 
 def has_questions(*, difficulty: Difficulty, topics: list[str]) -> bool:
