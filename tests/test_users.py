@@ -304,6 +304,39 @@ def test_recording_attempts_keeps_stats_current_and_is_idempotent(
     }
 
 
+def test_a_profile_keeps_only_its_most_recent_questions_and_partners(
+    api: Api, user: EmulatorUser
+) -> None:
+    from common.clients import firestore_client
+    from common.users.service import RECENT_KEPT
+
+    make_profile(api, user)
+    old_questions = [f"q{i}" for i in range(RECENT_KEPT)]
+    old_partners = [f"p{i}" for i in range(RECENT_KEPT)]
+    reference = firestore_client().collection("users").document(user.uid)
+    reference.update({"attemptedQuestionIds": old_questions, "partnerUids": old_partners})
+    now = dt.datetime.now(dt.UTC)
+    # Again a question and a partner it already has: moved last, nothing counted anew.
+    assert record_attempt(
+        uid=user.uid, attempt=attempt("s0", partner="p0", question="q0", minutes=1, ended=now)
+    )
+    stored = reference.get().to_dict() or {}
+    assert stored["attemptedQuestionIds"] == [*old_questions[1:], "q0"]
+    assert stored["partnerUids"] == [*old_partners[1:], "p0"]
+    # A new one: the oldest drops out, so the lists never grow past RECENT_KEPT.
+    assert record_attempt(
+        uid=user.uid, attempt=attempt("s1", partner="new", question="fresh", minutes=1, ended=now)
+    )
+    stored = reference.get().to_dict() or {}
+    assert len(stored["attemptedQuestionIds"]) == len(stored["partnerUids"]) == RECENT_KEPT
+    assert (
+        stored["attemptedQuestionIds"][-1] == "fresh" and "q1" not in stored["attemptedQuestionIds"]
+    )
+    assert stored["partnerUids"][-1] == "new" and "p1" not in stored["partnerUids"]
+    assert stored["stats"]["partners"] == 1 and stored["stats"]["sessions"] == 2
+    assert stored["stats"]["questionsByDifficulty"]["easy"] == 1
+
+
 def test_attempts_are_listed_newest_first_and_paged_exactly_once(
     api: Api, user: EmulatorUser
 ) -> None:

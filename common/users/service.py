@@ -275,6 +275,16 @@ def list_attempts(*, uid: str, limit: int, cursor: str | None) -> Page[Attempt]:
     return Page[Attempt](items=items, next_cursor=next_cursor)
 
 
+# The most recent question ids and partner uids a profile keeps (matching avoids the questions).
+RECENT_KEPT = 500
+
+
+def _recent(items: list[str], latest: str) -> list[str]:
+    """Return ``items`` with ``latest`` moved or added last, keeping the last RECENT_KEPT."""
+    kept = [item for item in items if item != latest][-(RECENT_KEPT - 1) :]
+    return [*kept, latest]
+
+
 def record_attempt(*, uid: str, attempt: Attempt) -> bool:
     """Record a finished session in the user's history and stats, once per session.
 
@@ -298,14 +308,16 @@ def record_attempt(*, uid: str, attempt: Attempt) -> bool:
         stats.sessions += 1
         stats.minutes_practised = round(stats.minutes_practised + attempt.duration_s / 60, 2)
         if attempt.partner.uid not in partners:
-            partners.append(attempt.partner.uid)
-        stats.partners = len(partners)
+            stats.partners += 1
         if attempt.question.id not in seen:
-            seen.append(attempt.question.id)
             difficulty = attempt.question.difficulty
             stats.questions_by_difficulty[difficulty] = (
                 stats.questions_by_difficulty.get(difficulty, 0) + 1
             )
+        # Both lists keep the most recent only, so a profile never outgrows its document: the
+        # counts stay exact while the lists hold everything, and count anew what dropped out.
+        partners = _recent(partners, attempt.partner.uid)
+        seen = _recent(seen, attempt.question.id)
         for difficulty in DIFFICULTIES:
             stats.questions_by_difficulty.setdefault(difficulty, 0)
         transaction.create(attempt_ref, attempt.model_dump(by_alias=True))
