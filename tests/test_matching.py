@@ -528,3 +528,62 @@ def test_hundred_users_in_ten_groups_at_once(
         criteria[user.uid] for user in users if request_doc(user)["status"] == "timed_out"
     )
     assert all(count == 1 for count in timed_out_groups.values())
+
+
+def test_a_message_finding_its_bucket_being_swept_leaves_word_and_the_holder_sweeps_again(
+    api: Api, auth: AuthEmulator
+) -> None:
+    from common.matching import REQUESTS, handle_match_message
+    from common.matching.service import _again, _bucket_ref
+
+    one, two = player(api, auth), player(api, auth)
+    at = dt.datetime.now(dt.UTC)
+    ids = {user.uid: uuid.uuid4().hex for user in (one, two)}
+    for user in (one, two):
+        REQUESTS.ref(user.uid).set(
+            waiting_request(
+                user.uid,
+                request_id=ids[user.uid],
+                at=at,
+                expires_in_s=60,
+                difficulty="hard",
+                language="java",
+            )
+        )
+    bucket = _bucket_ref("hard", "java")
+    bucket.set(
+        {"lease": "another-sweeper", "leaseUntil": at + dt.timedelta(seconds=30), "dirty": False}
+    )
+
+    # Another sweeper holds the bucket: the message returns at once and leaves word.
+    assert handle_match_message(uid=one.uid, request_id=ids[one.uid]) == (
+        "left to the bucket's sweep in progress"
+    )
+    assert bucket.get().get("dirty") is True
+    assert request_doc(one)["status"] == "waiting"
+    # That holder, done with its sweep, is told to sweep again (and the word is taken).
+    assert _again(bucket, "another-sweeper") is True
+    assert bucket.get().get("dirty") is False
+
+    # A holder that died: its lease runs out and the next message takes the bucket over.
+    bucket.set({"leaseUntil": at - dt.timedelta(seconds=1)}, merge=True)
+    assert handle_match_message(uid=two.uid, request_id=ids[two.uid]) == "swept 1 times"
+    assert request_doc(one)["status"] == request_doc(two)["status"] == "matched"
+    assert request_doc(one)["sessionId"] == request_doc(two)["sessionId"]
+    assert bucket.get().get("lease") is None
+
+
+def test_a_burst_in_one_bucket_costs_a_few_sweeps_not_one_per_request(
+    api: Api, auth: AuthEmulator, stack: LocalStack
+) -> None:
+    users = [player(api, auth) for _ in range(30)]
+    already = sum(1 for r in log_records(stack) if r.get("event") == "bucket_swept")
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        list(pool.map(lambda u: ask(api, u, "medium", [], "javascript"), users))
+    assert wait_for(settled(*users), 15.0)
+    sessions = {request_doc(u)["sessionId"] for u in users}
+    assert len(sessions) == 15
+    sweeps = sum(1 for r in log_records(stack) if r.get("event") == "bucket_swept") - already
+    # One sweep per message would be 15 or more (a message finding its request matched is
+    # stale); here messages that come during a sweep wait for the holder's next one.
+    assert sweeps <= 10, sweeps
