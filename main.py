@@ -59,7 +59,20 @@ def __getattr__(name: str) -> Any:
         module = FUNCTIONS[name]
     except KeyError:
         raise AttributeError(f"no function named {name!r}") from None
-    return getattr(importlib.import_module(module), name)
+    function = getattr(importlib.import_module(module), name)
+    _answer_unrouted_in_json()
+    return function
+
+
+def _answer_unrouted_in_json() -> None:
+    # functions-framework resolves the target while it builds its Flask app, in that app's
+    # context: give the app the JSON error for requests its routing refuses (common.http).
+    import flask
+
+    if flask.has_app_context():
+        from common.http import answer_unrouted_in_json
+
+        answer_unrouted_in_json(flask.current_app)
 
 
 def __dir__() -> list[str]:

@@ -37,6 +37,7 @@ from common.registry import Access, Endpoint, declare
 
 __all__ = [
     "Call",
+    "answer_unrouted_in_json",
     "endpoint",
     "json_error_response",
     "json_response",
@@ -343,6 +344,26 @@ def _is_transient(exc: BaseException) -> bool:
         return True
     # google-cloud-firestore gives up on a contended transaction with a plain ValueError.
     return isinstance(exc, ValueError) and str(exc).startswith("Failed to commit transaction")
+
+
+def answer_unrouted_in_json(app: flask.Flask) -> None:
+    """Render what the function app's own routing refuses as the JSON error, not Flask's HTML.
+
+    functions-framework routes every path to the function with ``/<path:path>``, whose pattern
+    does not match a newline: ``/sessions/a%0Ab`` would get Flask's HTML 404 page.
+    """
+
+    def unrouted(exc: HTTPException) -> flask.Response:
+        request = flask.request
+        request_id = request_id_from(request.headers)
+        response = json_error_response(
+            ApiError(code_for_status(exc.code), f"No route for {request.path!r}"), request_id
+        )
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.update(_cors_headers(request.headers.get("Origin")))
+        return response
+
+    app.register_error_handler(HTTPException, unrouted)
 
 
 def _summary(handler: Handler) -> str:

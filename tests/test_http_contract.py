@@ -199,6 +199,28 @@ def test_unknown_path_is_404_json(api: Api) -> None:
     assert_error(api.get("/no/such/route"), 404, "not_found")
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/sessions/a%0Ab"),
+        ("POST", "/sessions/%0A/leave"),
+        ("GET", "/users/%0A"),
+        ("DELETE", "/questions/x%0A"),
+    ],
+)
+def test_a_newline_in_a_path_parameter_is_404_json(
+    api: Api, user: EmulatorUser, method: str, path: str
+) -> None:
+    # The gateway routes it to the function, whose functions-framework app's own routing does
+    # not match a newline: that refusal gets the JSON error too, not Flask's HTML page (fuzzing).
+    request_id = unique("req-")
+    headers = {"Origin": ALLOWED_ORIGIN, "X-Request-Id": request_id}
+    response = api.request(method, path, user=user, headers=headers)
+    body = assert_error(response, 404, "not_found")
+    assert body["requestId"] == request_id
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+
+
 def test_wrong_method_is_405_json(api: Api) -> None:
     response = api.delete("/health")
     assert_error(response, 405, "method_not_allowed")
