@@ -1,6 +1,7 @@
 """Load: N virtual users run the whole journey, again and again, for a bounded time.
 
-    python -m bench.load [--users 200] [--duration-s 120] [--ramp-s 10] [--rematch 1]
+    python -m bench.load [--users 200] [--duration-s 120] [--ramp-s 10] [--think-s 1]
+                         [--rematch 1] [--poll-s 0.5] [--drain-s 300] [--no-baseline]
                          [--env KEY=VALUE ...] [--firebase-cli PATH] [--tasks-emulator PATH]
 
 It starts its own local stack (the emulators, the gateway, the runner) with the AI pointed at
@@ -15,8 +16,10 @@ each time (``--rematch K``: an account matches K times before the next sign-up):
 
 until ``--duration-s`` ends; a user still waiting for a partner then cancels, a user in a session
 finishes its journey (the drain). Partners run and submit at about the same moment, and a session
-runs one program at a time: a 409 ``run_in_progress`` is retried after a short pause, as a person
-clicks again, and counted as a retry, not an error.
+runs one program at a time: a 409 ``run_in_progress`` is retried after its ``Retry-After``, as a
+person clicks again once the partner's run shows, and counted as a retry, not an error (its
+latency includes that wait). Between two steps of a session a user pauses ``--think-s`` (0.5 to
+1.5 times it, default 1 s), as a person reads and types; 0 makes every user a tight loop.
 
 Limits are raised for the run so that the load measures the service, not the limits: runs per
 minute, AI requests per hour and hints per session (``LOAD_ENV``; ``--env`` adds or overrides).
@@ -131,7 +134,7 @@ class StepStats:
             "p50S": rounded(_p(self.latencies, 50)),
             "p95S": rounded(_p(self.latencies, 95)),
             "maxS": rounded(max(self.latencies, default=None)),
-            "examples": self.examples,
+            "examples": list(self.examples),
         }
 
 
@@ -413,8 +416,7 @@ class VirtualUser:
         path = f"/sessions/{session_id}/{step}"
         body = {"stdin": ""} if step == "run" else None
         started = time.monotonic()
-        deadline = started + 120
-        pause_s = 0.25
+        deadline = started + _TIMEOUT_S
         while True:
             try:
                 response = self._post(path, user, body)
@@ -423,9 +425,10 @@ class VirtualUser:
                 raise StepFailedError(step) from exc
             busy = response.status_code == 409 and "run_in_progress" in response.text
             if busy and time.monotonic() < deadline:
+                # Click again when the answer says (the partner's run shows meanwhile).
                 self.recorder.retry(step)
-                time.sleep(pause_s * random.uniform(0.5, 1.5))
-                pause_s = min(2.0, pause_s * 2)
+                after_s = float(response.headers.get("Retry-After") or 1)
+                time.sleep(after_s * random.uniform(0.75, 1.25))
                 continue
             if response.status_code != 200:
                 self.recorder.error(step, _describe(response))
@@ -551,7 +554,7 @@ def run_users(
     rematch: int = 1,
     think_s: float = 0.0,
     max_journeys: int | None = None,
-    drain_s: float = 180.0,
+    drain_s: float = 300.0,
 ) -> dict[str, Any]:
     """Run the users against a running stack; return the report of that run."""
     recorder = Recorder()
@@ -626,6 +629,27 @@ def _load_stack(
         get_settings.cache_clear()
 
 
+def _load_average() -> list[float]:
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def _cpu_s(stack: LocalStack) -> dict[str, float]:
+    """CPU seconds used so far by each part of the stack (every process of its group)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    groups = {service.process.pid: name for name, service in stack.services.items()}
+    used = dict.fromkeys(groups.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = groups.get(int(fields[2]))  # the process group
+        if name is not None:
+            used[name] += sum(int(value) for value in fields[11:15]) / ticks
+    used["bench.load"] = sum(os.times()[:4])
+    return used
+
+
 def run_load(
     *,
     users: int,
@@ -634,6 +658,7 @@ def run_load(
     poll_s: float,
     rematch: int,
     think_s: float,
+    drain_s: float,
     baseline: bool,
     env: dict[str, str],
     firebase_cli: str = "",
@@ -643,11 +668,19 @@ def run_load(
     report: dict[str, Any] = {"settings": {**LOAD_ENV, **env}}
     with _load_stack(env, firebase_cli, tasks_emulator) as stack:
         report["logDir"] = str(stack.log_dir)
-        pace = functools.partial(run_users, stack, poll_s=poll_s, rematch=rematch, think_s=think_s)
+        report["loadAverageBefore"] = _load_average()
+        pace = functools.partial(
+            run_users, stack, poll_s=poll_s, rematch=rematch, think_s=think_s, drain_s=drain_s
+        )
         if baseline:
             report["baseline"] = pace(users=2, duration_s=120, max_journeys=2)
+        cpu_before = _cpu_s(stack)
         report["load"] = pace(users=users, duration_s=duration_s, ramp_s=ramp_s)
-        report["loadAverage"] = [round(value, 2) for value in os.getloadavg()]
+        cpu_after = _cpu_s(stack)
+        report["loadAverage"] = _load_average()
+        report["load"]["cpuS"] = {
+            name: round(used - cpu_before.get(name, 0.0), 1) for name, used in cpu_after.items()
+        }
     return report
 
 
@@ -761,6 +794,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--think-s", type=float, default=1.0, help="pause between two steps of a session"
     )
+    parser.add_argument(
+        "--drain-s", type=float, default=300.0, help="longest wait for journeys under way"
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the lone pair")
     parser.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE", help="a setting of the stack"
@@ -795,6 +831,7 @@ def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
         poll_s=args.poll_s,
         rematch=args.rematch,
         think_s=args.think_s,
+        drain_s=args.drain_s,
         baseline=not args.no_baseline,
         env=env,
         firebase_cli=args.firebase_cli,
@@ -808,6 +845,10 @@ def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
         f"load average at the end {report['loadAverage']}"
     )
     print(table(report["load"], title))
+    print(
+        f"load average before the runs {report['loadAverageBefore']} (other work included); "
+        f"CPU s during the load: {report['load']['cpuS']}"
+    )
     print(json.dumps(report))
     return figures(report)
 
