@@ -431,7 +431,8 @@ class VirtualUser:
                 time.sleep(after_s * random.uniform(0.75, 1.25))
                 continue
             if response.status_code != 200:
-                self.recorder.error(step, _describe(response))
+                waited = f"after {time.monotonic() - started:.0f} s: " if busy else ""
+                self.recorder.error(step, waited + _describe(response))
                 raise StepFailedError(step)
             self.recorder.ok(step, time.monotonic() - started)
             return
