@@ -68,6 +68,12 @@ class Recorded:
         return dict(self.body.get("generationConfig") or {})
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of callers (bench/load.py) would be
+    # refused before a thread accepts them, which no real endpoint does.
+    request_queue_size = 256
+
+
 class FakeGemini:
     """The fake server: ``start()`` in a background thread, ``stop()`` when done."""
 
@@ -87,7 +93,7 @@ class FakeGemini:
 
     def start(self) -> None:
         """Listen on 127.0.0.1 at a free port, serving from a background thread."""
-        server = ThreadingHTTPServer((HOST, self.port), _handler(self))
+        server = _Server((HOST, self.port), _handler(self))
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
