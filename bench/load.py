@@ -12,10 +12,11 @@ each time (``--rematch K``: an account matches K times before the next sign-up):
     sign up (Auth emulator) -> POST /users -> POST /match, then watch matchRequests/{uid}
     (Firestore REST, every --poll-s; a request that times out asks again) -> edit the shared
     code through Firestore with its own token (join, edit, flush) -> a chat message -> POST
-    /ai/hint -> POST /sessions/{id}/run -> POST /sessions/{id}/submit -> POST /sessions/{id}/leave
+    /ai/hint -> POST /sessions/{id}/run -> (one partner) POST /sessions/{id}/submit -> POST
+    /sessions/{id}/leave
 
 until ``--duration-s`` ends; a user still waiting for a partner then cancels, a user in a session
-finishes its journey (the drain). Partners run and submit at about the same moment, and a session
+finishes its journey (the drain). Partners run at about the same moment, and a session
 runs one program at a time: a 409 ``run_in_progress`` is retried after its ``Retry-After``, as a
 person clicks again once the partner's run shows, and counted as a retry, not an error (its
 latency includes that wait). Between two steps of a session a user pauses ``--think-s`` (0.5 to
@@ -299,7 +300,10 @@ class VirtualUser:
             self._timed(
                 "ai hint", lambda: self._post("/ai/hint", user, {"sessionId": session_id}), {200}
             )
-        for step in ("run", "submit"):
+        # Both partners run the code; one of them (the smaller uid) submits it for the pair, as
+        # a pair does, so that every session is judged once.
+        steps = ("run", "submit") if user.uid < matched.partner else ("run",)
+        for step in steps:
             self._think()
             with contextlib.suppress(StepFailedError):
                 self._run(user, session_id, step)
