@@ -110,9 +110,7 @@ def test_match_requests_are_limited_per_user(limited_api: Api, auth: AuthEmulato
     one, two = auth.sign_up(), auth.sign_up()
     with_profiles(limited_api, one, two)
     criteria = {"difficulty": "hard", "topics": [], "language": "java"}
-    statuses = [
-        limited_api.post("/match", json=criteria, user=one).status_code for _ in range(3)
-    ]
+    statuses = [limited_api.post("/match", json=criteria, user=one).status_code for _ in range(3)]
     low, high = _retry_after_bounds()
     refused = limited_api.post("/match", json=criteria, user=one)
     others = limited_api.post("/match", json={**criteria, "language": "cpp"}, user=two)
