@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     match_relax_seconds: float = Field(default=10.0, gt=0)
     match_expire_seconds: float = Field(default=30.0, gt=0)
 
+    # Abuse limits of the API, per user and fixed window (common.limits)
+    rate_limit_window_s: int = Field(
+        default=60, ge=1, le=86_400, description="Length of a rate-limit window, in seconds."
+    )
+    match_requests_per_window: int = Field(
+        default=20, ge=1, description="POST /match calls per user per window."
+    )
+    profile_changes_per_window: int = Field(
+        default=10, ge=1, description="POST /users and PATCH /users/me calls per user per window."
+    )
+
     # Code execution: the runner service, and how often a user may use it
     runner_url: str | None = Field(
         default=None, description="Base URL of the runner service (its own Cloud Run URL)."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -164,6 +165,20 @@ def _from_value(value: dict[str, Any]) -> Any:
     return inner
 
 
+# What each write a client makes in a session spends from its budget (firestore.rules):
+# the counter it raises, and the field naming the document paid for.
+_BUDGETED = {"updates": ("updates", "lastUpdate"), "messages": ("messages", "lastMessage")}
+_BUDGETED_PRESENCE = ("presence", None)
+_SESSION_WRITE = re.compile(r"^sessions/([^/]+)/(updates|messages|presence)/([^/]+)$")
+
+
+def _token_uid(token: str) -> str:
+    """Return the uid an ID token names (read, not verified: the emulator verifies it)."""
+    payload = token.split(".")[1]
+    claims = json.loads(_unb64(payload))
+    return str(claims.get("user_id") or claims["sub"])
+
+
 class FirestoreRest:
     """Firestore's REST API as a browser uses it: every request carries the user's ID token,
     so the emulator evaluates ``firestore.rules`` (``token=None`` is an anonymous client)."""
@@ -172,6 +187,7 @@ class FirestoreRest:
         self.root = f"projects/{stack.project_id}/databases/(default)/documents"
         self.base = f"http://{stack.host('firestore')}/v1/{self.root}"
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.uid = _token_uid(token) if token else None
 
     def get(self, path: str) -> requests.Response:
         """Read one document (or list a collection)."""
@@ -200,16 +216,15 @@ class FirestoreRest:
             timeout=10,
         )
 
-    def commit_write(
+    def document_write(
         self,
         path: str,
         data: dict[str, Any],
         *,
         server_time: tuple[str, ...] = ("createdAt",),
         must_not_exist: bool = True,
-    ) -> requests.Response:
-        """Write a document as the web SDK does, with ``server_time`` fields set by the server
-        (``serverTimestamp()``), through the ``documents:commit`` API."""
+    ) -> dict[str, Any]:
+        """Return the write of a whole document, as ``documents:commit`` takes it."""
         write: dict[str, Any] = {
             "update": {
                 "name": f"{self.root}/{path}",
@@ -221,9 +236,57 @@ class FirestoreRest:
         }
         if must_not_exist:
             write["currentDocument"] = {"exists": False}
+        return write
+
+    def budget_write(
+        self,
+        session_id: str,
+        kind: str,
+        *,
+        paid: str | None = None,
+        by: int = 1,
+        owner: str | None = None,
+    ) -> dict[str, Any]:
+        """Return the write raising one's ``kind`` counter in ``sessions/{id}/budgets/{uid}`` by
+        ``by`` (the rules want exactly one per write), naming ``paid``, the document it pays
+        for (updates and messages); ``owner`` names another user's counter (refused)."""
+        counter, last = _BUDGETED.get(kind, _BUDGETED_PRESENCE)
+        fields = {last: _to_value(paid)} if last and paid is not None else {}
+        return {
+            "update": {
+                "name": f"{self.root}/sessions/{session_id}/budgets/{owner or self.uid}",
+                "fields": fields,
+            },
+            "updateMask": {"fieldPaths": list(fields)},
+            "updateTransforms": [{"fieldPath": counter, "increment": {"integerValue": str(by)}}],
+        }
+
+    def commit(self, writes: list[dict[str, Any]]) -> requests.Response:
+        """Commit writes atomically (a batched write), through the ``documents:commit`` API."""
         return requests.post(
-            f"{self.base}:commit", json={"writes": [write]}, headers=self.headers, timeout=10
+            f"{self.base}:commit", json={"writes": writes}, headers=self.headers, timeout=10
         )
+
+    def commit_write(
+        self,
+        path: str,
+        data: dict[str, Any],
+        *,
+        server_time: tuple[str, ...] = ("createdAt",),
+        must_not_exist: bool = True,
+        budget: bool = True,
+    ) -> requests.Response:
+        """Write a document as the web SDK does, with ``server_time`` fields set by the server
+        (``serverTimestamp()``); a session's update, message or presence goes with the raise of
+        one's budget counter in the same batch unless ``budget`` is false."""
+        writes = [
+            self.document_write(path, data, server_time=server_time, must_not_exist=must_not_exist)
+        ]
+        session_write = _SESSION_WRITE.match(path)
+        if budget and session_write and self.uid is not None:
+            session_id, kind, doc_id = session_write.groups()
+            writes.append(self.budget_write(session_id, kind, paid=doc_id))
+        return self.commit(writes)
 
     def add(self, collection: str, data: dict[str, Any], **kwargs: Any) -> requests.Response:
         """Add a document with a new id to a collection (``addDoc`` with server timestamps)."""

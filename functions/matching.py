@@ -7,6 +7,7 @@ import math
 from common.errors import ApiError, ErrorCode
 from common.events import event_endpoint
 from common.http import Call, endpoint
+from common.limits import limit_api_call
 from common.matching import (
     CALLBACK_PATH,
     NotDueError,
@@ -33,10 +34,12 @@ __all__ = ["match_cancel", "match_request", "match_status", "match_timeout", "ma
     status=202,
     body=MatchCreate,
     response=MatchRequest,
-    errors=(409, 503),
+    errors=(409, 429, 503),
 )
 def match_request(call: Call, body: MatchCreate) -> MatchRequest:
-    """Ask for a match; 202 with the waiting request (409 if waiting or in a session)."""
+    """Ask for a match; 202 with the waiting request (409 if waiting or in a session, 429 if
+    asked too often)."""
+    limit_api_call("match", uid=call.caller.uid)
     return request_match(user=call.caller, data=body)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from common.errors import ApiError, ErrorCode
 from common.http import Call, endpoint
+from common.limits import limit_api_call
 from common.matching import forget_request
 from common.models import PageQuery
 from common.users import (
@@ -37,10 +38,16 @@ __all__ = [
 
 
 @endpoint(
-    method="POST", path="/users", status=201, body=ProfileCreate, response=Profile, errors=(409,)
+    method="POST",
+    path="/users",
+    status=201,
+    body=ProfileCreate,
+    response=Profile,
+    errors=(409, 429),
 )
 def users_create_profile(call: Call, body: ProfileCreate) -> Profile:
-    """Create one's profile, with a unique username."""
+    """Create one's profile, with a unique username (429 if done too often)."""
+    limit_api_call("profile", uid=call.caller.uid)
     return create_profile(user=call.caller, data=body)
 
 
@@ -50,9 +57,12 @@ def users_get_me(call: Call) -> Profile:
     return get_profile(uid=call.caller.uid)
 
 
-@endpoint(method="PATCH", path="/users/me", body=ProfileUpdate, response=Profile, errors=(404, 409))
+@endpoint(
+    method="PATCH", path="/users/me", body=ProfileUpdate, response=Profile, errors=(404, 409, 429)
+)
 def users_update_me(call: Call, body: ProfileUpdate) -> Profile:
-    """Change some of one's profile fields."""
+    """Change some of one's profile fields (429 if done too often)."""
+    limit_api_call("profile", uid=call.caller.uid)
     return update_profile(uid=call.caller.uid, changes=body)
 
 

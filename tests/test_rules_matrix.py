@@ -178,6 +178,27 @@ def _presence_seed(world: World) -> dict[str, Any]:
     return {"online": True, "cursor": 0, "updatedAt": _now()}
 
 
+def _first_budget(world: World, uid: str) -> dict[str, Any]:
+    return {"presence": 1}
+
+
+def _no_budget_spent(world: World) -> dict[str, Any]:
+    return {"presence": 0}
+
+
+def _budget_body(world: World, uid: str) -> dict[str, Any]:
+    return {"updates": 4, "messages": 2, "presence": 8, "lastUpdate": "u4"}
+
+
+def _budget_seed(world: World) -> dict[str, Any]:
+    return {"updates": 3, "messages": 2, "presence": 8, "lastUpdate": "u3"}
+
+
+BUDGETS = "sessions/{id}/budgets/{uid}"
+# A session of its own per case: budget cases must not spend the budget the others write with.
+NEW_BUDGET = "sessions/{fresh_session}/budgets/{owner}"
+
+
 def _data(**fields: Any) -> Body:
     """A body of fixed fields, with ``uid`` set to the writer's uid."""
 
@@ -269,12 +290,32 @@ TARGETS = (
         server_time=("updatedAt",),
         seed=_presence_seed,
     ),
+    Target(
+        BUDGETS,
+        NEW_BUDGET,
+        NEW_BUDGET,
+        _first_budget,
+        {"owner": frozenset({"get", "create", "update"})},
+        seed=_no_budget_spent,
+    ),
     # Internal collections of the functions: "Everything not listed is denied".
     Target("questionSlugs/{slug}", "questionSlugs/{slug}", "questionSlugs/{fresh}", _data()),
     Target("meta/topicCounts", "meta/topicCounts", "meta/{fresh}", _data(counts={})),
     Target("runLocks/{sessionId}", "runLocks/{session}", "runLocks/{fresh}", _data(runId="r")),
     Target("runUsage/{uid_minute}", "runUsage/{run_usage}", "runUsage/{fresh}", _data(count=0)),
     Target("aiUsage/{uid_window}", "aiUsage/{ai_usage}", "aiUsage/{fresh}", _data(count=0)),
+    Target(
+        "matchBuckets/{difficulty:language}",
+        "matchBuckets/easy:python",
+        "matchBuckets/{fresh}",
+        _data(leaseUntil=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)),
+    ),
+    Target(
+        "rateLimits/{uid_scope_window}",
+        "rateLimits/{rate_limit}",
+        "rateLimits/{fresh}",
+        _data(count=0),
+    ),
     Target("_health/ready", "_health/ready", "_health/{fresh}", _data(ok=True)),
 )
 
@@ -535,6 +576,94 @@ VARIANTS = (
         actor="stranger",
         server_time=UPDATED,
     ),
+    # The write budget: one's own counters, each write raising exactly one of them by one.
+    _variant(
+        BUDGETS,
+        "one counter up by 1, written whole",
+        NEW_BUDGET,
+        _budget_body,
+        operation="update",
+        seed=_budget_seed,
+        allowed=True,
+    ),
+    _variant(
+        BUDGETS,
+        "first write: one counter at 1",
+        NEW_BUDGET,
+        lambda world, uid: {"messages": 1, "lastMessage": "m1"},
+        allowed=True,
+    ),
+    _variant(BUDGETS, "first write: all at 0", NEW_BUDGET, lambda world, uid: {"updates": 0}),
+    _variant(
+        BUDGETS, "first write: a counter at 2", NEW_BUDGET, lambda world, uid: {"presence": 2}
+    ),
+    *(
+        _variant(
+            BUDGETS,
+            name,
+            NEW_BUDGET,
+            _with(_budget_body, **change),
+            operation="update",
+            seed=_budget_seed,
+        )
+        for name, change in (
+            ("a counter up by 2", {"updates": 5}),
+            ("two counters up by 1", {"messages": 3}),
+            ("a counter lowered", {"presence": 7}),
+            ("a counter as a string", {"updates": "4"}),
+            ("extra field", {"bonus": 1}),
+        )
+    ),
+    _variant(
+        BUDGETS,
+        "past the limit (1,000 messages)",
+        NEW_BUDGET,
+        lambda world, uid: {"messages": 1001},
+        operation="update",
+        seed=lambda world: {"messages": 1000},
+    ),
+    _variant(
+        BUDGETS,
+        "the partner's counter",
+        "sessions/{fresh_session}/budgets/{left}",
+        _budget_body,
+        operation="update",
+        seed=_budget_seed,
+    ),
+    _variant(
+        BUDGETS,
+        "own counter, after leaving",
+        "sessions/{fresh_session}/budgets/{left}",
+        _budget_body,
+        actor="left",
+        operation="update",
+        seed=_budget_seed,
+    ),
+    _variant(
+        BUDGETS,
+        "own counter, after leaving",
+        "sessions/{fresh_session}/budgets/{left}",
+        _nothing,
+        actor="left",
+        operation="get",
+        seed=_budget_seed,
+        allowed=True,
+    ),
+    _variant(
+        BUDGETS,
+        "own counter, not a participant",
+        "sessions/{fresh_session}/budgets/{stranger}",
+        lambda world, uid: {"presence": 1},
+        actor="stranger",
+    ),
+    _variant(
+        BUDGETS,
+        "session ended",
+        "sessions/{ended}/budgets/{owner}",
+        _budget_body,
+        operation="update",
+        seed=_budget_seed,
+    ),
     # Reads of an ended session and of someone else's documents.
     _variant(
         "sessions/{id}",
@@ -625,6 +754,7 @@ def _arrange(stack: LocalStack, auth: AuthEmulator) -> World:
         "username": unique("n").lower(),
         "run_usage": f"{owner}_209901010000",
         "ai_usage": f"{owner}_2099010100",
+        "rate_limit": f"{owner}_match_20990101000000",
     }
     world = World(stack, users, ids, edit(doc, index=0, insert="# hi\n"))
     ids["session"] = world.new_session()
@@ -642,6 +772,7 @@ def _arrange(stack: LocalStack, auth: AuthEmulator) -> World:
         f"runLocks/{ids['session']}": {"runId": "r0", "uid": owner, "at": now},
         f"runUsage/{ids['run_usage']}": {"uid": owner, "count": 1},
         f"aiUsage/{ids['ai_usage']}": {"uid": owner, "count": 1},
+        f"rateLimits/{ids['rate_limit']}": {"uid": owner, "count": 1},
     }
     for path, data in writes.items():
         db.document(path).set(data)

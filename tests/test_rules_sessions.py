@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from common.clients import firestore_client
 from common.sessions.crdt import initial_state
 from devstack import LocalStack
 from devstack.client import edit
-from tests.support import AuthEmulator, EmulatorUser, FirestoreRest, make_session
+from tests.support import AuthEmulator, EmulatorUser, FirestoreRest, make_session, unique
 
 MAX_UPDATE = 64 * 1024
 
@@ -234,3 +236,142 @@ def test_presence_is_written_only_by_its_owner(
     )
     assert partner.delete(own).status_code == 403
     assert mine.delete(own).status_code == 200
+
+
+# ---- the write budget: every update, message and presence write raises its counter by one -----
+
+BUDGET_LIMITS = {"updates": 20_000, "messages": 1_000, "presence": 50_000}
+LAST = {"updates": "lastUpdate", "messages": "lastMessage", "presence": None}
+Write = dict[str, Any]
+
+
+def _write(rest: FirestoreRest, session_id: str, kind: str, uid: str) -> Write:
+    """One valid ``kind`` write of ``uid``, without its counter."""
+    if kind == "presence":
+        path = f"sessions/{session_id}/presence/{uid}"
+        fields = {"online": True, "cursor": 2}
+        return rest.document_write(path, fields, server_time=("updatedAt",), must_not_exist=False)
+    path = f"sessions/{session_id}/{kind}/{unique('w')}"
+    body = (
+        {"author": uid, "update": _update()} if kind == "updates" else {"author": uid, "text": "hi"}
+    )
+    return rest.document_write(path, body)
+
+
+def _paying(rest: FirestoreRest, session_id: str, kind: str, write: Write, *, by: int = 1) -> Write:
+    """The raise of ``kind`` by ``by``, naming the document ``write`` writes."""
+    paid = str(write["update"]["name"]).rsplit("/", 1)[1] if LAST[kind] else None
+    return rest.budget_write(session_id, kind, paid=paid, by=by)
+
+
+def _budget(session_id: str, uid: str) -> dict[str, Any]:
+    snapshot = firestore_client().document(f"sessions/{session_id}/budgets/{uid}").get()
+    return snapshot.to_dict() or {}
+
+
+@pytest.mark.parametrize("kind", ["updates", "messages", "presence"])
+def test_each_write_must_raise_its_counter_by_exactly_one(
+    stack: LocalStack, trio: tuple[EmulatorUser, ...], kind: str
+) -> None:
+    session_id = make_session(list(trio[:2]))
+    rest, uid = FirestoreRest(stack, trio[0].token), trio[0].uid
+    write = _write(rest, session_id, kind, uid)
+    wrong_counter = "messages" if kind == "updates" else "updates"
+
+    refused = [
+        rest.commit([write]),
+        rest.commit([write, rest.budget_write(session_id, wrong_counter)]),
+        rest.commit([write, _paying(rest, session_id, kind, write, by=2)]),
+    ]
+    paid = rest.commit([write, _paying(rest, session_id, kind, write)])
+    again = _write(rest, session_id, kind, uid)
+    paid_again = rest.commit([again, _paying(rest, session_id, kind, again)])
+
+    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert (paid.status_code, paid_again.status_code) == (200, 200), paid.text
+    expected: dict[str, Any] = {kind: 2}
+    if LAST[kind]:
+        expected[str(LAST[kind])] = str(again["update"]["name"]).rsplit("/", 1)[1]
+    assert _budget(session_id, uid) == expected
+
+
+@pytest.mark.parametrize("kind", ["updates", "messages"])
+def test_one_increment_pays_for_one_document_only(
+    stack: LocalStack, trio: tuple[EmulatorUser, ...], kind: str
+) -> None:
+    session_id = make_session(list(trio[:2]))
+    rest, uid = FirestoreRest(stack, trio[0].token), trio[0].uid
+    first, second = _write(rest, session_id, kind, uid), _write(rest, session_id, kind, uid)
+    paying = _paying(rest, session_id, kind, first)
+
+    assert rest.commit([first, second, paying]).status_code == 403
+    assert rest.commit([first, paying]).status_code == 200
+    assert _budget(session_id, uid)[kind] == 1
+
+
+@pytest.mark.parametrize("kind", ["updates", "messages", "presence"])
+def test_the_write_past_the_budget_is_denied(
+    stack: LocalStack, trio: tuple[EmulatorUser, ...], kind: str
+) -> None:
+    session_id = make_session(list(trio[:2]))
+    one, two = (FirestoreRest(stack, user.token) for user in trio[:2])
+    firestore_client().document(f"sessions/{session_id}/budgets/{trio[0].uid}").set(
+        {kind: BUDGET_LIMITS[kind] - 1}
+    )
+    last, over, partners = (
+        _write(one, session_id, kind, trio[0].uid),
+        _write(one, session_id, kind, trio[0].uid),
+        _write(two, session_id, kind, trio[1].uid),
+    )
+
+    spent = one.commit([last, _paying(one, session_id, kind, last)])
+    refused = one.commit([over, _paying(one, session_id, kind, over)])
+    partner = two.commit([partners, _paying(two, session_id, kind, partners)])
+
+    assert spent.status_code == 200, spent.text
+    assert refused.status_code == 403, refused.text
+    assert partner.status_code == 200, partner.text  # the budget is per participant
+    assert _budget(session_id, trio[0].uid)[kind] == BUDGET_LIMITS[kind]
+
+
+def test_the_budget_is_ones_own_and_only_goes_up_by_one(
+    stack: LocalStack, trio: tuple[EmulatorUser, ...]
+) -> None:
+    session_id = make_session(list(trio[:2]))
+    mine, partner, outsider = (FirestoreRest(stack, user.token) for user in trio)
+    uid = trio[0].uid
+    own = f"sessions/{session_id}/budgets/{uid}"
+    assert mine.commit([mine.budget_write(session_id, "presence")]).ok  # created at 1
+
+    def setting(data: dict[str, Any]) -> int:
+        write = mine.document_write(own, data, server_time=(), must_not_exist=False)
+        return mine.commit([write]).status_code
+
+    refused = {
+        "partner raises it": partner.commit(
+            [partner.budget_write(session_id, "presence", owner=uid)]
+        ),
+        "outsider raises it": outsider.commit(
+            [outsider.budget_write(session_id, "presence", owner=uid)]
+        ),
+        "outsider raises its own": outsider.commit([outsider.budget_write(session_id, "presence")]),
+        "partner reads it": partner.get(own),
+        "outsider reads it": outsider.get(own),
+        "owner lists the budgets": mine.get(f"sessions/{session_id}/budgets"),
+        "owner deletes it": mine.delete(own),
+    }
+    changes = {
+        "lowered": setting({"presence": 0, "updates": 1}),
+        "raised by 2": setting({"presence": 3}),
+        "two counters": setting({"presence": 2, "updates": 1}),
+        "extra field": setting({"presence": 2, "bonus": 1}),
+        "not a number": setting({"presence": "2"}),
+    }
+
+    assert {name: r.status_code for name, r in refused.items()} == dict.fromkeys(refused, 403)
+    assert changes == dict.fromkeys(changes, 403)
+    assert mine.get(own).status_code == 200
+    assert setting({"presence": 2}) == 200  # one step, written as a whole document
+    assert _budget(session_id, uid) == {"presence": 2}
+    _end(session_id)
+    assert mine.commit([mine.budget_write(session_id, "presence")]).status_code == 403

@@ -1,17 +1,17 @@
 """Running and submitting a session's code: one run at a time per session, a few a minute per user.
 
 Owns ``sessions/{id}/runs`` (both partners listen to it), ``runLocks/{sessionId}`` (the run in
-progress) and ``runUsage/{uid}_{yyyymmddhhmm}`` (runs per user per minute). A run is written
-``queued``, then ``running``, then ``done`` with its verdict and output, so that both partners
-see it progress; the caller also gets the finished run as the answer. A submission (``kind:
-submit``) runs the code through the driver of the question's signature on its visible, then
-hidden tests, and keeps its verdict on the session and on both attempts.
+progress) and ``runUsage/{uid}_{yyyymmddhhmmss}`` (runs per user per minute, counted by
+``common.limits``). A run is written ``queued``, then ``running``, then ``done`` with its
+verdict and output, so that both partners see it progress; the caller also gets the finished
+run as the answer. A submission (``kind: submit``) runs the code through the driver of the
+question's signature on its visible, then hidden tests, and keeps its verdict on the session
+and on both attempts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import secrets
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from common.config import get_settings
 from common.errors import ApiError, ErrorCode
 from common.firestore import now, transaction
 from common.judging import drivers
+from common.limits import take
 from common.logs import get_logger
 from common.questions import judging_of
 from common.runs.judge import judge
@@ -50,30 +51,14 @@ def _runs(session_id: str) -> Any:
 
 def _count(uid: str) -> None:
     """Count a run against the user's minute, or answer 429 with when to retry."""
-    from google.cloud import firestore
-
-    limit = get_settings().runs_per_minute
-    at = now()
-    minute = at.replace(second=0, microsecond=0)
-    reference = firestore_client().collection("runUsage").document(f"{uid}_{minute:%Y%m%d%H%M}")
-
-    @firestore.transactional
-    def _take(transaction: Transaction) -> None:
-        snapshot = reference.get(transaction=transaction)
-        used = int((snapshot.to_dict() or {}).get("count") or 0)
-        if used >= limit:
-            retry = max(1, math.ceil((minute + dt.timedelta(minutes=1) - at).total_seconds()))
-            raise ApiError(
-                ErrorCode.RATE_LIMITED,
-                f"You have run code {limit} times this minute; try again in {retry} s",
-                headers={"Retry-After": str(retry)},
-            )
-        transaction.set(
-            reference,
-            {"uid": uid, "count": used + 1, "expireAt": minute + dt.timedelta(days=1)},
-        )
-
-    _take(transaction())
+    take(
+        collection="runUsage",
+        key=uid,
+        uid=uid,
+        limit=get_settings().runs_per_minute,
+        window_s=60,
+        refusal="You have run code {limit} times this minute; try again in {retry} s",
+    )
 
 
 def _lock(session_id: str, run_id: str, uid: str) -> DocumentReference:

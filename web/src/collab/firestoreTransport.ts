@@ -1,9 +1,9 @@
 /**
  * `CollabTransport` over Firestore (modular SDK): the session document and its `updates`
- * collection, as `firestore.rules` lets participants read and append them.
+ * collection, as `firestore.rules` lets participants read and append them (each append paying
+ * one from the participant's write budget, see `budget.ts`).
  */
 import {
-  addDoc,
   Bytes,
   collection,
   doc,
@@ -13,9 +13,11 @@ import {
   serverTimestamp,
   Timestamp,
   where,
+  writeBatch,
   type DocumentData,
   type Firestore,
 } from 'firebase/firestore';
+import { spendBudget } from './budget';
 import {
   toCollabError,
   type CollabError,
@@ -74,12 +76,17 @@ export class FirestoreTransport implements CollabTransport<Timestamp> {
     );
   }
 
+  /** Append an update, with the raise of one's write budget that pays for it (one batch). */
   async addUpdate(update: Uint8Array): Promise<void> {
-    await addDoc(collection(this.db, 'sessions', this.sessionId, 'updates'), {
+    const target = doc(collection(this.db, 'sessions', this.sessionId, 'updates'));
+    const batch = writeBatch(this.db);
+    batch.set(target, {
       author: this.uid,
       update: Bytes.fromUint8Array(update),
       createdAt: serverTimestamp(),
     });
+    spendBudget(batch, this.db, this.sessionId, this.uid, 'updates', target.id);
+    await batch.commit();
   }
 }
 

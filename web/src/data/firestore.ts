@@ -4,7 +4,6 @@
  * Documents are converted here to plain objects with `Date`s, so UI logic stays pure.
  */
 import {
-  addDoc,
   collection,
   doc,
   limitToLast,
@@ -12,13 +11,14 @@ import {
   orderBy,
   query,
   serverTimestamp,
-  setDoc,
   Timestamp,
+  writeBatch,
   type DocumentData,
   type Firestore,
   type Unsubscribe,
 } from 'firebase/firestore';
 import type { Difficulty, Language } from '../api/client';
+import { spendBudget } from '../collab/budget';
 
 export type MatchStatus = 'waiting' | 'matched' | 'cancelled' | 'timed_out';
 
@@ -351,21 +351,27 @@ export function listenPresence(
   );
 }
 
-/** Post a chat message as oneself (the rules want exactly author, text, createdAt). */
+/**
+ * Post a chat message as oneself (the rules want exactly author, text, createdAt), paying one
+ * message of one's write budget in the same batch.
+ */
 export async function sendChatMessage(
   db: Firestore,
   sessionId: string,
   uid: string,
   text: string,
 ): Promise<void> {
-  await addDoc(collection(db, 'sessions', sessionId, 'messages'), {
-    author: uid,
-    text,
-    createdAt: serverTimestamp(),
-  });
+  const target = doc(collection(db, 'sessions', sessionId, 'messages'));
+  const batch = writeBatch(db);
+  batch.set(target, { author: uid, text, createdAt: serverTimestamp() });
+  spendBudget(batch, db, sessionId, uid, 'messages', target.id);
+  await batch.commit();
 }
 
-/** Write one's own presence: online, and where one's cursor and selection are. */
+/**
+ * Write one's own presence: online, and where one's cursor and selection are, paying one
+ * presence write of one's write budget in the same batch.
+ */
 export async function writePresence(
   db: Firestore,
   sessionId: string,
@@ -377,5 +383,8 @@ export async function writePresence(
     fields.cursor = presence.selection.head;
     fields.selection = { anchor: presence.selection.anchor, head: presence.selection.head };
   }
-  await setDoc(doc(db, 'sessions', sessionId, 'presence', uid), fields, { merge: true });
+  const batch = writeBatch(db);
+  batch.set(doc(db, 'sessions', sessionId, 'presence', uid), fields, { merge: true });
+  spendBudget(batch, db, sessionId, uid, 'presence', uid);
+  await batch.commit();
 }
