@@ -116,7 +116,7 @@ export interface paths {
         /** One's latest match request (clients listen to matchRequests/{uid} instead) */
         get: operations["match_status"];
         put?: never;
-        /** Ask for a match; 202 with the waiting request (409 if waiting or in a session) */
+        /** Ask for a match; 202 with the waiting request (409 if waiting or in a session, 429 if */
         post: operations["match_request"];
         /** Cancel one's waiting request */
         delete: operations["match_cancel"];
@@ -325,7 +325,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create one's profile, with a unique username */
+        /** Create one's profile, with a unique username (429 if done too often) */
         post: operations["users_create_profile"];
         delete?: never;
         options?: never;
@@ -348,7 +348,7 @@ export interface paths {
         delete: operations["users_delete_me"];
         options?: never;
         head?: never;
-        /** Change some of one's profile fields */
+        /** Change some of one's profile fields (429 if done too often) */
         patch: operations["users_update_me"];
         trace?: never;
     };
@@ -2015,6 +2015,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description A dependency is down or not configured (see Retry-After) */
             503: {
                 headers: {
@@ -3091,6 +3100,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Rate limited (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     users_get_me: {
@@ -3227,6 +3245,15 @@ export interface operations {
             };
             /** @description Schema validation failed */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
