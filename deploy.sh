@@ -395,7 +395,7 @@ done
 # fails rather than overwrites when someone changed the dashboard meanwhile (run it again).
 for file in ops/dashboards/*.json; do
   placeholder=""
-  [ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT_NUMBER}/dashboards/ID	ETAG"
+  [ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT_NUMBER}/dashboards/ID"$'\t'ETAG
   found="$(lookup "$placeholder" "${G[@]}" monitoring dashboards list \
     --filter="displayName=\"$(json_field "$file" displayName)\"" --format='value(name,etag)' \
     --limit=1)"
@@ -421,7 +421,8 @@ monitoring_api() {  # METHOD PATH [JSON_FILE]
   fi
 }
 monitoring_exists() {
-  if [ "$DRY_RUN" = 1 ]; then [ "${DRY_RUN_EXISTING:-0}" = 1 ]; else monitoring_api GET "$1"; fi
+  if [ "$DRY_RUN" = 1 ]; then [ "${DRY_RUN_EXISTING:-0}" = 1 ]
+  else monitoring_api GET "$1" 2>/dev/null; fi
 }
 if monitoring_exists services/peerprep; then
   monitoring_api PATCH services/peerprep ops/slos/service.json
