@@ -4,12 +4,15 @@
 #
 #   ./deploy.sh --project my-project [--region europe-west1] [--dry-run] [--only FUNCTION]
 #               [--web-origin https://app.example.com] [--alert-email ops@example.com]
+#               [--alert-channel CHANNEL_ID]
 #               [--canary PERCENT | --promote | --rollback] [--skip-web]
 #
 #   --dry-run        print every command instead of running it (calls nothing)
 #   --only NAME      deploy just this function, or "runner" (infrastructure steps still run)
 #   --web-origin O   one more origin allowed by CORS (the Hosting origins always are); repeatable
 #   --alert-email A  send the alerts to this address (a Monitoring e-mail channel)
+#   --alert-channel C  also send them to this existing notification channel (its id, or
+#                    projects/P/notificationChannels/ID: PagerDuty, Slack...); repeatable
 #   --canary N       deploy new revisions with no traffic (tag "canary"), then give them N%
 #   --promote        send 100% of the traffic to the latest revisions
 #   --rollback       send 100% of the traffic back to the previous revisions
@@ -30,11 +33,13 @@ CANARY=""
 MODE="deploy"
 SKIP_WEB=0
 ALERT_EMAIL=""
+ALERT_CHANNELS=()
 WEB_ORIGINS=()
 PY="${PYTHON:-.venv/bin/python}"
 FIREBASE="${FIREBASE:-node_modules/.bin/firebase}"
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+# The header comment above, however long it grows.
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -47,6 +52,7 @@ while [ $# -gt 0 ]; do
     --rollback) MODE="rollback"; shift ;;
     --web-origin) WEB_ORIGINS+=("${2:-}"); shift 2 ;;
     --alert-email) ALERT_EMAIL="${2:-}"; shift 2 ;;
+    --alert-channel) ALERT_CHANNELS+=("${2:-}"); shift 2 ;;
     --skip-web) SKIP_WEB=1; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
@@ -58,6 +64,10 @@ if [ -n "$CANARY" ] && ! [[ "$CANARY" =~ ^[0-9]+$ && "$CANARY" -ge 1 && "$CANARY
 fi
 for origin in "${WEB_ORIGINS[@]}"; do
   [[ "$origin" =~ ^https?://[^/,\;]+$ ]] || { echo "bad --web-origin: $origin" >&2; exit 2; }
+done
+for channel in "${ALERT_CHANNELS[@]}"; do
+  [[ "$channel" =~ ^(projects/[a-z0-9-]+/notificationChannels/)?[0-9]+$ ]] ||
+    { echo "bad --alert-channel: $channel" >&2; exit 2; }
 done
 
 run() {
@@ -361,26 +371,81 @@ if [ "$SKIP_WEB" = 0 ]; then
     --non-interactive
 fi
 
-echo "== log-based metrics and alerts"
-for event in match_requested match_created match_timed_out match_cancelled ai_call; do
-  filter="jsonPayload.event=\"${event}\""
-  if exists "${G[@]}" logging metrics describe "$event"; then
-    run "${G[@]}" logging metrics update "$event" --log-filter="$filter"
+echo "== log-based metrics, dashboards, SLOs and alerts (ops/)"
+# A field of a JSON file, and a file rendered for this project (PROJECT_ID), compact, with an
+# etag when one is given (the update of a dashboard carries the etag read just before).
+json_field() { "$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
+render() {
+  "$PY" -c 'import json, sys
+doc = json.loads(open(sys.argv[1]).read().replace("PROJECT_ID", sys.argv[2]))
+doc.update({"etag": sys.argv[3]} if sys.argv[3:] else {})
+print(json.dumps(doc, separators=(",", ":")))' "$1" "$PROJECT" "${@:2}"
+}
+# Each metric is one file (a LogMetric: filter, labels, and for a distribution its value and
+# buckets), named after the metric: the dashboards, SLOs and alerts read them.
+for file in ops/metrics/*.json; do
+  metric="$(basename "$file" .json)"
+  if exists "${G[@]}" logging metrics describe "$metric"; then
+    run "${G[@]}" logging metrics update "$metric" --config-from-file="$file"
   else
-    run "${G[@]}" logging metrics create "$event" --log-filter="$filter" \
-      --description="PeerPrep ${event//_/ } events"
+    run "${G[@]}" logging metrics create "$metric" --config-from-file="$file"
   fi
 done
-# The functions log httpRequest at the top of each JSON line: it becomes the entry's httpRequest.
-ERRORS_FILTER='httpRequest.status>=500 AND jsonPayload.function:*'
-if exists "${G[@]}" logging metrics describe server_errors; then
-  run "${G[@]}" logging metrics update server_errors --log-filter="$ERRORS_FILTER"
+# Dashboards, found again by their display name; an update carries the etag just read, so it
+# fails rather than overwrites when someone changed the dashboard meanwhile (run it again).
+for file in ops/dashboards/*.json; do
+  placeholder=""
+  [ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT_NUMBER}/dashboards/ID"$'\t'ETAG
+  found="$(lookup "$placeholder" "${G[@]}" monitoring dashboards list \
+    --filter="displayName=\"$(json_field "$file" displayName)\"" --format='value(name,etag)' \
+    --limit=1)"
+  if [ -z "$found" ]; then
+    run "${G[@]}" monitoring dashboards create --config-from-file="$file"
+  else
+    IFS=$'\t' read -r dashboard etag <<<"$found"
+    run "${G[@]}" monitoring dashboards update "$dashboard" --config="$(render "$file" "$etag")"
+  fi
+done
+# SLOs: a custom service "peerprep" and its objectives (ops/slos/ID.json). gcloud has no command
+# for them: the Monitoring API's REST calls, with the caller's token in a header read from a
+# file descriptor, never on a command line.
+monitoring_api() {  # METHOD PATH [JSON_FILE]
+  local call=(curl --silent --show-error --fail-with-body --request "$1"
+    "https://monitoring.googleapis.com/v3/projects/${PROJECT}/$2")
+  [ -z "${3:-}" ] || call+=(--header "Content-Type: application/json" --data-binary "@$3")
+  if [ "$DRY_RUN" = 1 ]; then
+    run "${call[@]}" --header "Authorization: Bearer ACCESS_TOKEN"
+  else
+    "${call[@]}" --header @<(printf 'Authorization: Bearer %s\n' \
+      "$("${G[@]}" auth print-access-token)") >/dev/null
+  fi
+}
+monitoring_exists() {
+  if [ "$DRY_RUN" = 1 ]; then [ "${DRY_RUN_EXISTING:-0}" = 1 ]
+  else monitoring_api GET "$1" 2>/dev/null; fi
+}
+if monitoring_exists services/peerprep; then
+  monitoring_api PATCH services/peerprep ops/slos/service.json
 else
-  run "${G[@]}" logging metrics create server_errors --description="PeerPrep 5xx responses" \
-    --log-filter="$ERRORS_FILTER"
+  monitoring_api POST 'services?serviceId=peerprep' ops/slos/service.json
 fi
-CHANNEL=()
-CHANNEL_UPDATE=()
+for file in ops/slos/*.json; do
+  slo="$(basename "$file" .json)"
+  [ "$slo" != service ] || continue
+  if monitoring_exists "services/peerprep/serviceLevelObjectives/${slo}"; then
+    monitoring_api PATCH "services/peerprep/serviceLevelObjectives/${slo}" "$file"
+  else
+    monitoring_api POST "services/peerprep/serviceLevelObjectives?serviceLevelObjectiveId=${slo}" \
+      "$file"
+  fi
+done
+# Notification channels, attached to every policy: --alert-email's (created when missing) and
+# each --alert-channel (one made beforehand: PagerDuty, Slack, SMS, a webhook...).
+CHANNELS=()
+for channel in "${ALERT_CHANNELS[@]}"; do
+  [[ "$channel" == projects/* ]] || channel="projects/${PROJECT}/notificationChannels/${channel}"
+  CHANNELS+=("$channel")
+done
 if [ -n "$ALERT_EMAIL" ]; then
   channel="$(lookup "projects/${PROJECT}/notificationChannels/CHANNEL_ID" "${G[@]}" beta \
     monitoring channels list --filter="labels.email_address=\"${ALERT_EMAIL}\"" \
@@ -391,22 +456,35 @@ if [ -n "$ALERT_EMAIL" ]; then
     [ "$DRY_RUN" = 1 ] || channel="$("${G[@]}" beta monitoring channels list \
       --filter="labels.email_address=\"${ALERT_EMAIL}\"" --format='value(name)' --limit=1)"
   fi
-  CHANNEL=(--notification-channels="$channel")
-  CHANNEL_UPDATE=(--set-notification-channels="$channel")
+  CHANNELS+=("$channel")
 fi
-placeholder=""
-[ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT}/alertPolicies/POLICY_ID"
-policies="$(lookup "$placeholder" "${G[@]}" alpha monitoring policies list \
-  --filter='displayName:"PeerPrep"' --format='value(name)')"
-if [ -z "$policies" ]; then
-  run "${G[@]}" alpha monitoring policies create --policy-from-file=ops/alert-policies.json \
-    "${CHANNEL[@]}"
-else
-  for policy in $policies; do
-    run "${G[@]}" alpha monitoring policies update "$policy" \
-      --policy-from-file=ops/alert-policies.json "${CHANNEL_UPDATE[@]}"
-  done
+CHANNEL=()
+CHANNEL_UPDATE=()
+if [ "${#CHANNELS[@]}" -gt 0 ]; then
+  CHANNEL=(--notification-channels="$(IFS=,; echo "${CHANNELS[*]}")")
+  CHANNEL_UPDATE=(--set-notification-channels="$(IFS=,; echo "${CHANNELS[*]}")")
 fi
+# Alert policies, each found again by its exact display name: the thresholds
+# (ops/alert-policies.json) and the SLOs' fast and slow burn rates (ops/slo-alerts/, which name
+# their SLO with PROJECT_ID: rendered for this project).
+for file in ops/alert-policies.json ops/slo-alerts/*.json; do
+  placeholder=""
+  [ "${DRY_RUN_EXISTING:-0}" = 0 ] || placeholder="projects/${PROJECT}/alertPolicies/POLICY_ID"
+  policy="$(lookup "$placeholder" "${G[@]}" alpha monitoring policies list \
+    --filter="displayName=\"$(json_field "$file" displayName)\"" --format='value(name)' \
+    --limit=1)"
+  if grep -q PROJECT_ID "$file"; then
+    source=(--policy="$(render "$file")")
+  else
+    source=(--policy-from-file="$file")
+  fi
+  if [ -z "$policy" ]; then
+    run "${G[@]}" alpha monitoring policies create "${source[@]}" "${CHANNEL[@]}"
+  else
+    run "${G[@]}" alpha monitoring policies update "$policy" "${source[@]}" \
+      "${CHANNEL_UPDATE[@]}"
+  fi
+done
 
 echo "== done${CANARY:+ (canary at ${CANARY}%: --promote when healthy, --rollback if not)}"
 echo "API: https://${GATEWAY_HOST}/api   web: https://${PROJECT}.web.app"

@@ -144,8 +144,15 @@ def planned_filters(tmp_path: Path) -> dict[str, str]:
         if line.startswith("+ gcloud") and " logging metrics create " in line:
             words = shlex.split(line[2:])
             name = words[words.index("create") + 1]
-            filters[name] = next(w for w in words if w.startswith("--log-filter=")).split("=", 1)[1]
+            config = next(w for w in words if w.startswith("--config-from-file=")).split("=", 1)[1]
+            filters[name] = json.loads((ROOT / config).read_text())["filter"]
     return filters
+
+
+def event_of(log_filter: str) -> str | None:
+    """The event a metric counts, when its filter is ``jsonPayload.event="..."``."""
+    found = re.fullmatch(r'jsonPayload\.event="(\w+)"', log_filter)
+    return found[1] if found else None
 
 
 def _request_lines(app: flask.Flask, buffer: io.StringIO) -> list[dict[str, Any]]:
@@ -189,17 +196,18 @@ def test_server_errors_counts_a_500_and_nothing_else(
 
 def test_each_event_metric_counts_its_event(tmp_path: Path, log_lines: io.StringIO) -> None:
     filters = planned_filters(tmp_path)
-    events = [name for name in filters if name != "server_errors"]
-    assert {"match_created", "match_timed_out", "match_requested"} <= set(events)
+    by_event = {name: event for name, f in filters.items() if (event := event_of(f)) is not None}
+    events = sorted(set(by_event.values()))
+    assert {"match_created", "match_timed_out", "match_requested", "code_run"} <= set(events)
     sources = "".join(p.read_text() for p in (ROOT / "common").rglob("*.py"))
     for event in events:
         # Each event is one the code logs, with the same call the code uses.
         assert f'"{event}"' in sources, event
         get_logger("common.matching.service").info(event, extra={"event": event, "uid": "u"})
     entries = [log_entry(line) for line in log_lines.getvalue().splitlines()]
-    for event in events:
-        counted = [e for e in entries if matches(filters[event], e)]
-        assert [e["jsonPayload"]["event"] for e in counted] == [event]
+    for name, event in by_event.items():
+        counted = [e for e in entries if matches(filters[name], e)]
+        assert [e["jsonPayload"]["event"] for e in counted] == [event], name
 
 
 def test_the_alert_policy_reads_the_metrics_and_counts_errors_not_a_rate() -> None:

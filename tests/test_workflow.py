@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def test_every_push_and_pull_request_runs_the_readme_test_command() -> None:
 def test_main_deploys_to_staging_then_a_production_canary_after_approval() -> None:
     jobs = _workflow()["jobs"]
     staging = jobs["deploy-staging"]
-    assert staging["needs"] == "test" and "refs/heads/main" in staging["if"]
+    assert staging["needs"] == ["test", "scan"] and "refs/heads/main" in staging["if"]
     assert staging["environment"] == "staging"
     canary = jobs["production-canary"]
     assert canary["needs"] == "deploy-staging" and canary["environment"] == "production"
@@ -68,7 +69,42 @@ def test_google_credentials_come_from_workload_identity_federation_only() -> Non
     assert "workload_identity_provider" in setup
     jobs = _workflow()["jobs"]
     assert "id-token" not in jobs["test"].get("permissions", {})
+    assert jobs["scan"]["permissions"] == {"contents": "read"}  # scans need no Google access
     assert _workflow()["permissions"] == {"contents": "read"}
     for name, job in jobs.items():
-        if name != "test":
+        if name not in {"test", "scan"}:
             assert job["permissions"]["id-token"] == "write", name
+
+
+def test_the_runner_image_and_the_pinned_dependencies_are_scanned_failing_on_high() -> None:
+    scan = _workflow()["jobs"]["scan"]
+    assert scan["if"] == _workflow()["jobs"]["test"]["if"]  # every push and pull request
+    steps = scan["steps"]
+    build = next(s for s in steps if "docker build" in s.get("run", ""))
+    assert (
+        "--file runner/Dockerfile" in build["run"]
+        and 'peerprep-runner:${GITHUB_SHA}"' in build["run"]
+    )
+    trivy = [s for s in steps if s.get("uses", "").startswith("aquasecurity/trivy-action@")]
+    assert len(trivy) == 2
+    for step in trivy:
+        # Pinned by commit, not by a tag that can move.
+        assert re.fullmatch(r"aquasecurity/trivy-action@[0-9a-f]{40}", step["uses"])
+        assert step["with"]["severity"] == "HIGH,CRITICAL"
+        assert step["with"]["exit-code"] == "1" and step["with"]["ignore-unfixed"] is True
+    image, dependencies = (step["with"] for step in trivy)
+    assert (
+        image["scan-type"] == "image" and image["image-ref"] == "peerprep-runner:${{ github.sha }}"
+    )
+    assert dependencies["scan-type"] == "fs" and dependencies["scan-ref"] == "dependencies"
+    gather = next(s["run"] for s in steps if "dependencies/" in s.get("run", ""))
+    for lockfile in (
+        "requirements.txt",
+        "requirements-dev.txt",
+        "runner/requirements.txt",
+        "package-lock.json",
+        "web/package-lock.json",
+    ):
+        assert lockfile in re.split(r"[\s;]+", gather), lockfile
+    audits = [s for s in steps if s.get("run") == "npm audit --audit-level=high"]
+    assert [s.get("working-directory", ".") for s in audits] == [".", "web"]
