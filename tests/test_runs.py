@@ -86,6 +86,24 @@ def test_one_run_at_a_time_per_session(api: Api, auth: AuthEmulator) -> None:
     assert _run(api, two, session_id).status_code == 200  # free again once it is over
 
 
+def test_a_run_refused_while_another_is_in_progress_is_not_counted(
+    api: Api, auth: AuthEmulator
+) -> None:
+    import datetime as dt
+
+    from common.clients import firestore_client
+    from common.config import get_settings
+
+    one, two = auth.sign_up(), auth.sign_up()
+    session_id = make_session([one, two], starter="print('ok')\n")
+    lock = firestore_client().collection("runLocks").document(session_id)
+    lock.set({"runId": "another", "uid": two.uid, "at": dt.datetime.now(dt.UTC)})
+    for _ in range(get_settings().runs_per_minute + 1):
+        assert_error(_run(api, one, session_id), 409, "run_in_progress")
+    lock.delete()
+    assert _run(api, one, session_id).status_code == 200
+
+
 def test_runs_per_minute_are_limited_with_retry_after(api: Api, auth: AuthEmulator) -> None:
     one, two = auth.sign_up(), auth.sign_up()
     session_id = make_session([one, two], starter="print(1)\n")

@@ -120,10 +120,11 @@ def start_run(*, session_id: str, uid: str, data: RunCreate) -> Run:
     """Run the session's current code with ``data.stdin`` and return the finished run."""
     session = participant_session(session_id, uid)
     require_in_session(session, uid)
-    _count(uid)
     run_id = uuid.uuid4().hex
+    # The lock first: a run refused because another is in progress uses none of the user's runs.
     lock = _lock(session_id, run_id, uid)
     try:
+        _count(uid)
         reference = _runs(session_id).document(run_id)
         run = RunDoc(
             author=uid,
@@ -172,10 +173,11 @@ def submit_code(*, session_id: str, uid: str) -> Run:
         )
     signature = judging.signature
     tests = [(test, False) for test in judging.visible] + [(test, True) for test in judging.hidden]
-    _count(uid)
     run_id = uuid.uuid4().hex
+    # The lock first: a run refused because another is in progress uses none of the user's runs.
     lock = _lock(session_id, run_id, uid)
     try:
+        _count(uid)
         reference = _runs(session_id).document(run_id)
         run = RunDoc(
             kind="submit",
