@@ -14,16 +14,19 @@ unordered/ordered is measured in the same run, on the same machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import requests
 
+from bench.table import Figure
 from devstack import LocalStack
 from tests.support import AuthEmulator, EmulatorUser, unique
 
@@ -169,6 +172,58 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{load:>5} {'ratio':>9} unordered/ordered time until all matched: {ratio:.2f}x")
     print(json.dumps(report))
     return 0
+
+
+# ---- for python -m bench: the figures of main's report (its last output line) ----------------
+
+# The issue's target: p95 wait from the request to the match, at 1,000 users in one bucket.
+P95_TARGET_S = 1.0
+
+
+def figures(report: dict[str, dict[str, dict[str, float]]]) -> list[Figure]:
+    """Convert main's JSON report into Figures: ordered delivery against the unordered one."""
+    result = []
+    for load, ordered in report["ordered"].items():
+        unordered = report["unordered"][load]
+        for key, label, target in (
+            ("p95_wait_s", "p95 wait", P95_TARGET_S),
+            ("settle_s", "all matched after", None),
+            ("unmatched", "unmatched", 0.0),
+        ):
+            result.append(
+                Figure(
+                    f"matching {load} users: {label}",
+                    ordered[key],
+                    "s" if key.endswith("_s") else "users",
+                    baseline=unordered[key],
+                    target=target,
+                    against="unordered delivery",
+                )
+            )
+    return result
+
+
+class _Tee(io.StringIO):
+    """Keep what main prints, and let it through."""
+
+    def __init__(self, through: TextIO) -> None:
+        super().__init__()
+        self._through = through
+
+    def write(self, text: str) -> int:
+        self._through.write(text)
+        return super().write(text)
+
+    def flush(self) -> None:
+        self._through.flush()
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    """Run main, keeping its output, and return its figures."""
+    out = _Tee(sys.stdout)
+    with contextlib.redirect_stdout(out):
+        main(argv)
+    return figures(json.loads(out.getvalue().strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":
