@@ -228,14 +228,17 @@ def measure(subjects: list[Subject], *, rounds: int) -> None:
     """Warm every subject once, then time each ``rounds`` times, alternately."""
     env = _child_env()
     with tempfile.TemporaryDirectory(prefix="bench-coldstart-") as logs:
-        for counted in [False] + [True] * rounds:
+        for number in range(rounds + 1):
             for subject in subjects:
                 imported = _time_import(subject, env)
                 answered, status = _time_first_answer(subject, env, Path(logs))
-                if counted:
+                if number:  # round 0 only warms up
                     subject.imports.append(imported)
                     subject.answers.append(answered)
                     subject.statuses.add(status)
+            print(
+                f"  round {number}/{rounds} done" + (" (warm-up)" if not number else ""), flush=True
+            )
 
 
 def _table(functions: list[Subject], clients: Subject, bare: Subject, rounds: int) -> str:
