@@ -101,10 +101,9 @@ web-api: $(STAMP_PY) $(STAMP_WEB)
 pytest: install
 	$(VENV)/bin/pytest --ignore=tests/unit
 
-# Benchmarks are separate commands, not tests: each starts what it measures.
+# Benchmarks are separate commands, not tests: each starts what it measures; one table at the end.
 bench: install
-	$(PY) -m bench.matching
-	$(PY) -m bench.runner
+	$(PY) -m bench
 
 # Recompile the pinned requirement files from the *.in files.
 lock: $(STAMP_PY)

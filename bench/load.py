@@ -60,6 +60,7 @@ from typing import Any
 
 import requests
 
+from bench.table import Figure
 from devstack import LocalStack
 from devstack.client import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
 from tests.fake_gemini import FakeGemini
@@ -825,7 +826,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
+def run(argv: list[str] | None = None) -> list[Figure]:
     """Run the load; print a table per run and the JSON report; return the figures."""
     args = _parse(argv)
     env = dict(item.split("=", 1) for item in args.env)
@@ -855,14 +856,13 @@ def run(argv: list[str] | None = None) -> list[dict[str, Any]]:
         f"CPU s during the load: {report['load']['cpuS']}"
     )
     print(json.dumps(report))
-    return figures(report)
+    return [Figure(**figure) for figure in figures(report)]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the load; exit 1 if a target (0 errors, 0 violations) is missed."""
     found = run(argv)
-    missed = [f["name"] for f in found if "target" in f and f["value"] > f["target"]]
-    return 1 if missed else 0
+    return 1 if any(figure.met is False for figure in found) else 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -26,6 +27,7 @@ from typing import Any
 
 import requests
 
+from bench.table import Figure
 from devstack import LocalStack
 from tests.support import AuthEmulator, EmulatorUser, unique
 
@@ -185,7 +187,7 @@ def _lone_pairs(stack: LocalStack, auth: AuthEmulator, pairs: int) -> list[float
     return waits
 
 
-def run(*, users: int, buckets: list[int], spread_s: float) -> dict[str, Any]:
+def measure(*, users: int, buckets: list[int], spread_s: float) -> dict[str, Any]:
     """Start a stack, measure the lone-pair floor, then one burst per bucket count."""
     from common.config import get_settings
 
@@ -210,8 +212,37 @@ def run(*, users: int, buckets: list[int], spread_s: float) -> dict[str, Any]:
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the bursts and print a table and a JSON summary."""
+def figures(report: dict[str, Any]) -> list[Figure]:
+    """Return each burst's p95 wait (against the lone pair's), unmatched users and violations."""
+    floor = report["lonePairWaitS"]
+    found = []
+    for row in report["rounds"]:
+        spread = report["spreadS"]
+        label = f"matching {row['users']} users over {spread:g} s, {row['buckets']} bucket(s)"
+        found += [
+            Figure(
+                name=f"{label}: p95 wait",
+                value=row["p95WaitS"] or math.nan,
+                unit="s",
+                baseline=floor,
+                target=TARGET_P95_S,
+                against="a lone pair's wait",
+            ),
+            Figure(
+                name=f"{label}: not matched",
+                value=row["users"] - row["matched"],
+                unit="users",
+                target=0,
+            ),
+            Figure(
+                name=f"{label}: invariant violations", value=row["violations"], unit="", target=0
+            ),
+        ]
+    return found
+
+
+def run(argv: list[str] | None = None) -> list[Figure]:
+    """Parse the arguments, run the bursts, print the table; return the figures."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -219,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--buckets", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--spread-s", type=float, default=10.0)
     args = parser.parse_args(argv)
-    report = run(users=args.users, buckets=args.buckets, spread_s=args.spread_s)
+    report = measure(users=args.users, buckets=args.buckets, spread_s=args.spread_s)
     floor = report["lonePairWaitS"]
     print(
         f"matching benchmark: {args.users} users arriving over {args.spread_s:g} s; "
@@ -238,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['violations']:>10}"
         )
     print(json.dumps(report))
+    return figures(report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bursts; print a table and a JSON summary."""
+    run(argv)
     return 0
 
 

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.table import Figure
 from runner.config import Settings, get_settings
 from runner.judge import Runner
 from runner.languages import SPECS, Runtimes
@@ -148,6 +149,30 @@ class Row:
                 figures[f"{name}Ratio"] = round(statistics.median(values) / bare, 2)
         return figures
 
+    def figures(self) -> list[Figure]:
+        """Return the sandboxed and the end-to-end medians, each against bare's."""
+        bare = statistics.median(self.samples["bare"])
+        name = f"runner {self.case.language} {self.case.program}"
+        target = TARGET.get(self.case.language)
+        return [
+            Figure(
+                f"{name}: sandbox p50",
+                statistics.median(self.samples["sandbox"]),
+                "ms",
+                baseline=bare,
+                target=target,
+                target_of="ratio",
+                against="bare run",
+            ),
+            Figure(
+                f"{name}: POST /run p50",
+                statistics.median(self.samples["http"]),
+                "ms",
+                baseline=bare,
+                against="bare run",
+            ),
+        ]
+
 
 class _Bare:
     """The sandbox's own commands, run directly in a scratch directory standing in for /box."""
@@ -258,8 +283,8 @@ def _line(figures: dict[str, float | str | None]) -> str:
     return "".join(cells)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark; print a table, then the figures as one JSON line."""
+def run(argv: list[str] | None = None) -> list[Figure]:
+    """Run the benchmark; print a table and the figures as one JSON line; return the figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.runner", description=__doc__)
     parser.add_argument("--repeat", type=int, default=40, help="timed runs per python/js case")
     parser.add_argument("--repeat-compiled", type=int, default=12, help="per java/cpp case")
@@ -304,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
             service.stop()
         runner.close()
     print(json.dumps([row.summary() for row in rows]))
+    return [figure for row in rows for figure in row.figures()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print a table, then the figures as one JSON line."""
+    run(argv)
     return 0
 
 
