@@ -89,9 +89,19 @@ listeners read the (default) database, so this is the switch that keeps every cl
 documents written since the backup and absent from it are kept):
   gcloud --project=${PROJECT} firestore import ${FROM} --database='(default)'
 or point the functions and jobs at ${DATABASE} (rules and indexes first: a firebase.json
-"firestore" entry with "database": "${DATABASE}"), one service at a time:
-  gcloud --project=${PROJECT} run services update SERVICE --region=${REGION} \\
-    --update-env-vars=FIRESTORE_DATABASE=${DATABASE}
+"firestore" entry with "database": "${DATABASE}"):
+EOT
+mapfile -t SERVICES < <("$PY" -m tools.deploy_plan functions | cut -f4)
+for service in "${SERVICES[@]}"; do
+  echo "  gcloud --project=${PROJECT} run services update ${service} --region=${REGION} \\"
+  echo "    --update-env-vars=FIRESTORE_DATABASE=${DATABASE}"
+done
+for job in peerprep-import-questions peerprep-sweeper; do
+  echo "  gcloud --project=${PROJECT} run jobs update ${job} --region=${REGION} \\"
+  echo "    --update-env-vars=FIRESTORE_DATABASE=${DATABASE}"
+done
+cat <<EOT
+(deploy.sh sets the functions' environment anew: a later deploy points them back at (default).)
 Leave ${DATABASE} in place until the switch is checked; then delete it:
   gcloud --project=${PROJECT} firestore databases delete --database=${DATABASE}
 EOT
