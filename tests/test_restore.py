@@ -14,6 +14,9 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from common.registry import all_endpoints
 from devstack.stack import ROOT
 from tests.test_deploy import _NO_CREDENTIALS, PROJECT, _check_with_cli, deploy, planned
@@ -239,3 +242,29 @@ def test_restore_script_passes_shellcheck() -> None:
         [shellcheck, str(ROOT / "ops/restore.sh")], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout
+
+
+def test_the_backend_uses_the_database_firestore_database_names(
+    fresh_settings: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The switch to a restored database: FIRESTORE_DATABASE, read by every client."""
+    from common.clients import firestore_client
+    from common.config import Settings, get_settings
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")  # no credentials needed
+    firestore_client.cache_clear()
+    try:
+        assert get_settings().firestore_database == "(default)"
+        default = firestore_client().collection("users").document("u1")._document_path
+        project = get_settings().project_id
+        assert default == f"projects/{project}/databases/(default)/documents/users/u1"
+        monkeypatch.setenv("FIRESTORE_DATABASE", "restored-0131")
+        get_settings.cache_clear()
+        firestore_client.cache_clear()
+        restored = firestore_client().collection("users").document("u1")._document_path
+        assert restored == f"projects/{project}/databases/restored-0131/documents/users/u1"
+    finally:
+        firestore_client.cache_clear()
+    for bad in ("Restored", "(other)", "x" * 64, "-restored"):
+        with pytest.raises(ValidationError):
+            Settings(firestore_database=bad)
