@@ -17,6 +17,7 @@
 #   --promote        send 100% of the traffic to the latest revisions
 #   --rollback       send 100% of the traffic back to the previous revisions
 #   --skip-web       do not build and deploy the web client to Firebase Hosting
+#   --backup-retention-days N   keep the daily Firestore exports N days (default 30)
 #
 # Needs: gcloud (authenticated, with rights to create the resources below), python3 with the
 # project's requirements (make install), node_modules (firebase-tools) and npm for the web client.
@@ -35,6 +36,7 @@ SKIP_WEB=0
 ALERT_EMAIL=""
 ALERT_CHANNELS=()
 WEB_ORIGINS=()
+BACKUP_RETENTION_DAYS=30
 PY="${PYTHON:-.venv/bin/python}"
 FIREBASE="${FIREBASE:-node_modules/.bin/firebase}"
 
@@ -54,6 +56,7 @@ while [ $# -gt 0 ]; do
     --alert-email) ALERT_EMAIL="${2:-}"; shift 2 ;;
     --alert-channel) ALERT_CHANNELS+=("${2:-}"); shift 2 ;;
     --skip-web) SKIP_WEB=1; shift ;;
+    --backup-retention-days) BACKUP_RETENTION_DAYS="${2:-}"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -62,6 +65,8 @@ done
 if [ -n "$CANARY" ] && ! [[ "$CANARY" =~ ^[0-9]+$ && "$CANARY" -ge 1 && "$CANARY" -le 99 ]]; then
   echo "--canary takes a percentage from 1 to 99" >&2; exit 2
 fi
+[[ "$BACKUP_RETENTION_DAYS" =~ ^[1-9][0-9]{0,3}$ ]] ||
+  { echo "--backup-retention-days takes a number of days from 1 to 9999" >&2; exit 2; }
 for origin in "${WEB_ORIGINS[@]}"; do
   [[ "$origin" =~ ^https?://[^/,\;]+$ ]] || { echo "bad --web-origin: $origin" >&2; exit 2; }
 done
@@ -157,6 +162,49 @@ echo "== Firestore database"
 exists "${G[@]}" firestore databases describe --database='(default)' ||
   run "${G[@]}" firestore databases create --database='(default)' --location="$REGION" \
     --type=firestore-native
+
+echo "== backups: point-in-time recovery, and a daily export kept ${BACKUP_RETENTION_DAYS} days"
+# PITR keeps every version of the last 7 days, readable and exportable at any minute of them;
+# delete protection refuses a delete of the whole database until it is turned off.
+run "${G[@]}" firestore databases update --database='(default)' --enable-pitr --delete-protection
+BACKUP_BUCKET="gs://${PROJECT}-firestore-backups"
+SA_BACKUP="peerprep-backup@${PROJECT}.iam.gserviceaccount.com"
+exists "${G[@]}" storage buckets describe "$BACKUP_BUCKET" ||
+  run "${G[@]}" storage buckets create "$BACKUP_BUCKET" --location="$REGION" \
+    --uniform-bucket-level-access --public-access-prevention
+# The lifecycle rule deletes each export's files once they are 30 days old (N: a copy of it).
+BACKUP_LIFECYCLE=ops/backup-lifecycle.json
+if [ "$BACKUP_RETENTION_DAYS" != 30 ]; then
+  BACKUP_LIFECYCLE="$(mktemp)"
+  sed "s/\"age\": 30/\"age\": ${BACKUP_RETENTION_DAYS}/" ops/backup-lifecycle.json \
+    >"$BACKUP_LIFECYCLE"
+fi
+run "${G[@]}" storage buckets update "$BACKUP_BUCKET" --lifecycle-file="$BACKUP_LIFECYCLE"
+[ "$BACKUP_LIFECYCLE" = ops/backup-lifecycle.json ] || rm -f "$BACKUP_LIFECYCLE"
+exists "${G[@]}" iam service-accounts describe "$SA_BACKUP" ||
+  run "${G[@]}" iam service-accounts create peerprep-backup --display-name="PeerPrep backup"
+# The export's account may start exports (and imports) and write this bucket, nothing else: the
+# export checks storage.buckets.get, which objectAdmin lacks and legacyBucketReader has.
+run "${G[@]}" projects add-iam-policy-binding "$PROJECT" \
+  --member="serviceAccount:${SA_BACKUP}" --role=roles/datastore.importExportAdmin --condition=None
+for role in roles/storage.objectAdmin roles/storage.legacyBucketReader; do
+  run "${G[@]}" storage buckets add-iam-policy-binding "$BACKUP_BUCKET" \
+    --member="serviceAccount:${SA_BACKUP}" --role="$role"
+done
+# Daily at 03:00 UTC, the Admin API's exportDocuments: with the bucket alone as the prefix, each
+# export goes to a folder named after its start time (gs://BUCKET/2025-01-31T03:00:02_12345).
+BACKUP_URI="https://firestore.googleapis.com/v1/projects/${PROJECT}/databases/(default):exportDocuments"
+BACKUP_JOB=(--location="$REGION" --schedule='0 3 * * *' --time-zone=Etc/UTC --uri="$BACKUP_URI"
+  --http-method=POST --message-body="{\"outputUriPrefix\":\"${BACKUP_BUCKET}\"}"
+  --oauth-service-account-email="$SA_BACKUP"
+  --oauth-token-scope=https://www.googleapis.com/auth/datastore --max-retry-attempts=3)
+if exists "${G[@]}" scheduler jobs describe firestore-daily-export --location="$REGION"; then
+  run "${G[@]}" scheduler jobs update http firestore-daily-export "${BACKUP_JOB[@]}" \
+    --update-headers=Content-Type=application/json
+else
+  run "${G[@]}" scheduler jobs create http firestore-daily-export "${BACKUP_JOB[@]}" \
+    --headers=Content-Type=application/json
+fi
 
 echo "== service accounts, least privilege"
 for sa in functions tasks push jobs scheduler gateway runner; do

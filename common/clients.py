@@ -53,7 +53,8 @@ def firestore_client() -> firestore.Client:
     """Return this instance's Firestore client."""
     from google.cloud import firestore
 
-    return firestore.Client(project=get_settings().project_id)
+    settings = get_settings()
+    return firestore.Client(project=settings.project_id, database=settings.firestore_database)
 
 
 @functools.cache

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
     )
     region: str = "europe-west1"
+    firestore_database: str = Field(
+        default="(default)",
+        pattern=r"^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$",
+        description="The Firestore database the backend uses: a restored one after a restore.",
+    )
     k_service: str | None = Field(default=None, description="Set by Cloud Run: production.")
 
     firestore_emulator_host: str | None = None

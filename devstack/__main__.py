@@ -66,7 +66,12 @@ def main() -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     started = time.monotonic()
-    stack = LocalStack(log_dir=Path(os.environ.get("PEERPREP_LOG_DIR") or ROOT / ".devstack-logs"))
+    # PEERPREP_FIRESTORE_IMPORT: an export (python -m devstack.backup export) to start from.
+    firestore_import = os.environ.get("PEERPREP_FIRESTORE_IMPORT")
+    stack = LocalStack(
+        log_dir=Path(os.environ.get("PEERPREP_LOG_DIR") or ROOT / ".devstack-logs"),
+        firestore_import=Path(firestore_import) if firestore_import else None,
+    )
     stack.log_dir.mkdir(parents=True, exist_ok=True)
     print(f"starting the local stack (logs in {stack.log_dir}) ...", flush=True)
     try:

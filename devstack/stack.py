@@ -25,7 +25,16 @@ if TYPE_CHECKING:
     from common.config import Settings
     from devstack.web import WebBuild
 
-__all__ = ["ROOT", "LocalStack", "Service", "StackError", "free_port"]
+__all__ = [
+    "ROOT",
+    "LocalStack",
+    "Service",
+    "StackError",
+    "export_metadata",
+    "firestore_export",
+    "firestore_wipe",
+    "free_port",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRESTORE_EMULATOR = Path(
@@ -49,6 +58,46 @@ _log = logging.getLogger("devstack")
 
 class StackError(RuntimeError):
     """A part of the local stack could not start."""
+
+
+def _admin_url(host: str, project_id: str) -> str:
+    return f"http://{host}/emulator/v1/projects/{project_id}"
+
+
+def firestore_export(host: str, project_id: str, directory: Path, name: str) -> Path:
+    """Export every document of the emulator at ``host`` to ``directory/name``, in the layout
+    of ``gcloud firestore export``; return the export's ``.overall_export_metadata`` file."""
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    body = {
+        "database": f"projects/{project_id}/databases/(default)",
+        "export_directory": str(directory),
+        "export_name": name,
+    }
+    response = requests.post(f"{_admin_url(host, project_id)}:export", json=body, timeout=300)
+    metadata = directory / name / f"{name}.overall_export_metadata"
+    if response.status_code != 200 or not metadata.is_file():
+        raise StackError(f"firestore: the export failed ({response.status_code}): {response.text}")
+    return metadata
+
+
+def firestore_wipe(host: str, project_id: str) -> None:
+    """Delete every document of the default database of the emulator at ``host``."""
+    url = f"{_admin_url(host, project_id)}/databases/(default)/documents"
+    response = requests.delete(url, timeout=60)
+    if response.status_code != 200:
+        raise StackError(f"firestore: the wipe failed ({response.status_code}): {response.text}")
+
+
+def export_metadata(path: Path) -> Path:
+    """Return an export's ``.overall_export_metadata`` file, given it or the export's folder."""
+    path = path.resolve()
+    if path.is_file() and path.name.endswith(".overall_export_metadata"):
+        return path
+    found = sorted(path.glob("*.overall_export_metadata")) if path.is_dir() else []
+    if len(found) != 1:
+        raise StackError(f"{path} is not a Firestore export (no single .overall_export_metadata)")
+    return found[0]
 
 
 def free_port() -> int:
@@ -110,6 +159,8 @@ class LocalStack:
     ports: dict[str, int] = field(default_factory=dict)
     tasks_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     runner_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # An export (its ``.overall_export_metadata`` file or its folder) Firestore starts with.
+    firestore_import: Path | None = None
     # Stops every group if this process dies without stopping them (see devstack/watchdog.py).
     _watchdog: Watchdog = field(default_factory=Watchdog, init=False, repr=False)
 
@@ -173,7 +224,7 @@ class LocalStack:
         for part in ("api", "web", "firestore", "pubsub", "auth", "tasks", "runner"):
             self.ports.setdefault(part, _port(f"PEERPREP_{part.upper()}_PORT"))
         try:
-            self.start_firestore()
+            self.start_firestore(import_data=self.firestore_import)
             self._spawn(
                 "pubsub",
                 [str(PUBSUB_EMULATOR), f"--host={HOST}", f"--port={self.ports['pubsub']}"],
@@ -227,19 +278,41 @@ class LocalStack:
             raise StackError(f"seeding the question bank failed:\n{result.stdout}{result.stderr}")
         _log.info("seeded the question bank: %s", result.stdout.strip().splitlines()[-1:])
 
-    def start_firestore(self, name: str = "firestore", port: int | None = None) -> Service:
-        """Start a Firestore emulator with ``firestore.rules`` loaded (wait with ``wait_http``)."""
+    def start_firestore(
+        self, name: str = "firestore", port: int | None = None, *, import_data: Path | None = None
+    ) -> Service:
+        """Start a Firestore emulator with ``firestore.rules`` loaded (wait with ``wait_http``),
+        holding the documents of the export ``import_data`` when given."""
         port = port or self.ports.setdefault(name, free_port())
-        return self._spawn(
-            name,
-            [
-                str(FIRESTORE_EMULATOR),
-                "start",
-                f"--host={HOST}",
-                f"--port={port}",
-                f"--rules={ROOT / 'firestore.rules'}",
-            ],
-        )
+        command = [
+            str(FIRESTORE_EMULATOR),
+            "start",
+            f"--host={HOST}",
+            f"--port={port}",
+            f"--rules={ROOT / 'firestore.rules'}",
+        ]
+        if import_data is not None:
+            command.append(f"--import-data={export_metadata(import_data)}")
+        return self._spawn(name, command)
+
+    # ---- Firestore backups: the emulator's side of `gcloud firestore export` and `import` -----
+
+    def export_firestore(self, directory: Path, name: str) -> Path:
+        """Export every document to ``directory/name``, in the layout of ``gcloud firestore
+        export``; return the export's ``.overall_export_metadata`` file."""
+        return firestore_export(self.host("firestore"), self.project_id, directory, name)
+
+    def wipe_firestore(self) -> None:
+        """Delete every document of the emulator's default database."""
+        firestore_wipe(self.host("firestore"), self.project_id)
+
+    def restart_firestore(self, *, import_data: Path | None = None) -> Service:
+        """Restart the Firestore emulator on its port with the rules, from an export when given
+        (the emulator imports only at start), and wait until it answers."""
+        self.stop_service("firestore")
+        service = self.start_firestore(import_data=import_data)
+        self.wait_http("firestore", f"http://{self.host('firestore')}/")
+        return service
 
     def start_gateway(self, name: str = "api", env: dict[str, str] | None = None) -> Service:
         """Start the gateway serving every function under ``/api`` and wait for its health."""
