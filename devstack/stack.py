@@ -229,9 +229,13 @@ class LocalStack:
             raise StackError(f"seeding the question bank failed:\n{result.stdout}{result.stderr}")
         _log.info("seeded the question bank: %s", result.stdout.strip().splitlines()[-1:])
 
-    def start_firestore(self, name: str = "firestore", port: int | None = None) -> Service:
-        """Start a Firestore emulator with ``firestore.rules`` loaded (wait with ``wait_http``)."""
+    def start_firestore(
+        self, name: str = "firestore", port: int | None = None, *, import_data: Path | None = None
+    ) -> Service:
+        """Start a Firestore emulator with ``firestore.rules`` loaded (wait with ``wait_http``),
+        holding the data of an export (``export_firestore``) when ``import_data`` names one."""
         port = port or self.ports.setdefault(name, free_port())
+        data = [f"--import-data={import_data}"] if import_data is not None else []
         return self._spawn(
             name,
             [
@@ -240,8 +244,27 @@ class LocalStack:
                 f"--host={HOST}",
                 f"--port={port}",
                 f"--rules={ROOT / 'firestore.rules'}",
+                *data,
             ],
         )
+
+    def export_firestore(self, directory: Path, name: str = "firestore") -> Path:
+        """Export a Firestore emulator's data into ``directory``; return the export's metadata
+        file, which ``start_firestore(import_data=...)`` loads."""
+        directory.mkdir(parents=True, exist_ok=True)
+        before = set(directory.rglob("*.overall_export_metadata"))
+        response = requests.post(
+            f"http://{self.host(name)}/emulator/v1/projects/{self.project_id}:export",
+            json={
+                "database": f"projects/{self.project_id}/databases/(default)",
+                "export_directory": str(directory),
+            },
+            timeout=60,
+        )
+        if response.status_code != 200:
+            raise StackError(f"{name}: the export failed: {response.text}")
+        (metadata,) = set(directory.rglob("*.overall_export_metadata")) - before
+        return metadata
 
     def start_gateway(self, name: str = "api", env: dict[str, str] | None = None) -> Service:
         """Start the gateway serving every function under ``/api`` and wait for its health."""
