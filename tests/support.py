@@ -3,18 +3,22 @@ as Cloud Run runs them, the browser-side clients of devstack.client, and data ma
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import requests
 
 from common.catalogue import Language
 from devstack.client import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
-from devstack.stack import ROOT
+from devstack.stack import ROOT, LocalStack
 
 __all__ = [
     "Api",
@@ -24,11 +28,14 @@ __all__ = [
     "FirestoreRest",
     "assert_error",
     "make_session",
+    "match_outcomes",
     "matched_pair",
+    "own_stack",
     "run_job",
     "unique",
     "waiting_request",
     "with_profiles",
+    "yjs_text",
 ]
 
 
@@ -182,3 +189,98 @@ def waiting_request(
         **fields,
     }
     return REQUESTS.dump(REQUESTS.parse(document))
+
+
+def _forget_clients() -> None:
+    from common.clients import firestore_client, publisher, tasks_client
+    from common.config import get_settings
+
+    for cached in (get_settings, firestore_client, publisher, tasks_client):
+        cached.cache_clear()
+
+
+@contextlib.contextmanager
+def own_stack(env: dict[str, str]) -> Iterator[LocalStack]:
+    """Run a seeded stack of one module's own (faults stop its parts, races fill its buckets),
+    with this process's clients pointed at it meanwhile; the session's stack is left alone."""
+    local = LocalStack(extra_env=env)
+    saved = dict(os.environ)
+    try:
+        local.start()
+        local.seed()
+        os.environ.update({**local.client_env(), **env})
+        _forget_clients()
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        _forget_clients()
+
+
+def match_outcomes(uids: list[str]) -> dict[str, dict[str, Any]]:
+    """Check that these users' requests are whole, and return them by uid.
+
+    Whole: every request ended (matched, cancelled or timed_out); each matched one names a
+    session that exists, is active, holds exactly it and the partner it names, and whose
+    ``matchRequestIds`` are the two requests; the partner's request names it back; nobody is in
+    any other session. A session without its matched requests, or a matched request whose
+    session is missing, fails.
+    """
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    from common.clients import firestore_client
+
+    client = firestore_client()
+    requests_by_uid = {
+        snapshot.id: snapshot.to_dict() or {}
+        for snapshot in client.get_all(
+            [client.collection("matchRequests").document(u) for u in uids]
+        )
+        if snapshot.exists
+    }
+    assert set(requests_by_uid) == set(uids), set(uids) - set(requests_by_uid)
+    for uid in uids:
+        request = requests_by_uid[uid]
+        assert request["status"] in {"matched", "cancelled", "timed_out"}, (uid, request)
+        query = client.collection("sessions").where(
+            filter=FieldFilter("participants", "array_contains", uid)
+        )
+        sessions = {snapshot.id: snapshot.to_dict() or {} for snapshot in query.stream()}
+        if request["status"] != "matched":
+            assert sessions == {}, (uid, request, sessions)
+            continue
+        partner = request["partner"]["uid"]
+        assert set(sessions) == {request["sessionId"]}, (uid, request, list(sessions))
+        session = sessions[request["sessionId"]]
+        assert sorted(session["participants"]) == sorted([uid, partner]), session
+        assert session["status"] == "active", session
+        assert session["matchRequestIds"] == {
+            uid: request["requestId"],
+            partner: (requests_by_uid.get(partner) or _request(partner))["requestId"],
+        }
+        other = requests_by_uid.get(partner) or _request(partner)
+        assert other["status"] == "matched", other
+        assert other["sessionId"] == request["sessionId"] and other["partner"]["uid"] == uid
+    return requests_by_uid
+
+
+def _request(uid: str) -> dict[str, Any]:
+    from common.clients import firestore_client
+
+    return firestore_client().collection("matchRequests").document(uid).get().to_dict() or {}
+
+
+def yjs_text(updates: list[bytes]) -> str:
+    """Apply updates in this order with the JavaScript yjs library, as browsers do; return the
+    code text (the reference wherever convergence is claimed)."""
+    payload = json.dumps({"updates": [base64.b64encode(update).decode() for update in updates]})
+    result = subprocess.run(
+        ["node", str(ROOT / "tools" / "yjs" / "apply_updates.mjs")],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return str(json.loads(result.stdout)["text"])
