@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import now, transaction
+from common.firestore import now, transaction, transactional
 from common.judging import drivers
 from common.logs import get_logger
 from common.questions import judging_of
@@ -50,14 +50,13 @@ def _runs(session_id: str) -> Any:
 
 def _count(uid: str) -> None:
     """Count a run against the user's minute, or answer 429 with when to retry."""
-    from google.cloud import firestore
 
     limit = get_settings().runs_per_minute
     at = now()
     minute = at.replace(second=0, microsecond=0)
     reference = firestore_client().collection("runUsage").document(f"{uid}_{minute:%Y%m%d%H%M}")
 
-    @firestore.transactional
+    @transactional("runs.rate.count")
     def _take(transaction: Transaction) -> None:
         snapshot = reference.get(transaction=transaction)
         used = int((snapshot.to_dict() or {}).get("count") or 0)
@@ -78,12 +77,11 @@ def _count(uid: str) -> None:
 
 def _lock(session_id: str, run_id: str, uid: str) -> DocumentReference:
     """Take the session's run lock (409 while another run is in progress)."""
-    from google.cloud import firestore
 
     reference = firestore_client().collection("runLocks").document(session_id)
     at = now()
 
-    @firestore.transactional
+    @transactional("runs.lock.take")
     def _take(transaction: Transaction) -> None:
         held = reference.get(transaction=transaction).to_dict()
         if held and held.get("at") and held["at"] > at - _STALE_LOCK:
@@ -99,9 +97,7 @@ def _lock(session_id: str, run_id: str, uid: str) -> DocumentReference:
 
 
 def _unlock(reference: DocumentReference, run_id: str) -> None:
-    from google.cloud import firestore
-
-    @firestore.transactional
+    @transactional("runs.lock.release")
     def _release(transaction: Transaction) -> None:
         held = reference.get(transaction=transaction).to_dict() or {}
         if held.get("runId") == run_id:
