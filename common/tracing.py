@@ -195,8 +195,14 @@ def _tracer(exporter: str, ratio: float, project_id: str, service: str) -> trace
         resource=Resource.create({"service.name": service, "gcp.project_id": project_id}),
     )
     if exporter == "cloud":
+        try:
+            cloud = _exporter("cloud", project_id)
+        except Exception:
+            # No credentials, say: the functions serve on, untraced, rather than fail each call.
+            _log.warning("no Cloud Trace exporter: spans are not recorded", exc_info=True)
+            return trace.NoOpTracer()
         # Exported in the background; the provider flushes what is left when the instance stops.
-        provider.add_span_processor(BatchSpanProcessor(_exporter("cloud", project_id)))
+        provider.add_span_processor(BatchSpanProcessor(cloud))
     else:
         # A log line as each span ends: cheap, and the lines are there when a test looks.
         provider.add_span_processor(SimpleSpanProcessor(_exporter("log", project_id)))
