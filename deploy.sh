@@ -149,6 +149,7 @@ run "${G[@]}" services enable cloudfunctions.googleapis.com run.googleapis.com \
   pubsub.googleapis.com cloudtasks.googleapis.com secretmanager.googleapis.com \
   apigateway.googleapis.com servicemanagement.googleapis.com servicecontrol.googleapis.com \
   cloudscheduler.googleapis.com logging.googleapis.com monitoring.googleapis.com \
+  cloudtrace.googleapis.com \
   identitytoolkit.googleapis.com firebase.googleapis.com firebasehosting.googleapis.com \
   iamcredentials.googleapis.com
 # The Pub/Sub service agent forwards dead letters and signs push tokens: make sure it exists.
@@ -212,14 +213,17 @@ for sa in functions tasks push jobs scheduler gateway runner; do
     "peerprep-${sa}@${PROJECT}.iam.gserviceaccount.com" ||
     run "${G[@]}" iam service-accounts create "peerprep-${sa}" --display-name="PeerPrep ${sa}"
 done
-for role in roles/datastore.user roles/firebaseauth.admin roles/logging.logWriter; do
+# cloudtrace.agent: the functions (and the jobs) send their spans to Cloud Trace.
+for role in roles/datastore.user roles/firebaseauth.admin roles/logging.logWriter \
+  roles/cloudtrace.agent; do
   run "${G[@]}" projects add-iam-policy-binding "$PROJECT" \
     --member="serviceAccount:${SA_FUNCTIONS}" --role="$role" --condition=None
 done
 # The functions enqueue tasks that carry the tasks account's OIDC token: they may act as it.
 run "${G[@]}" iam service-accounts add-iam-policy-binding "$SA_TASKS" \
   --member="serviceAccount:${SA_FUNCTIONS}" --role=roles/iam.serviceAccountUser
-for role in roles/datastore.user roles/firebaseauth.viewer roles/logging.logWriter; do
+for role in roles/datastore.user roles/firebaseauth.viewer roles/logging.logWriter \
+  roles/cloudtrace.agent; do
   run "${G[@]}" projects add-iam-policy-binding "$PROJECT" \
     --member="serviceAccount:${SA_JOBS}" --role="$role" --condition=None
 done

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,6 +35,7 @@ class Settings(BaseSettings):
         description="The Firestore database the backend uses: a restored one after a restore.",
     )
     k_service: str | None = Field(default=None, description="Set by Cloud Run: production.")
+    cloud_run_job: str | None = Field(default=None, description="Set by Cloud Run in a job.")
 
     firestore_emulator_host: str | None = None
     pubsub_emulator_host: str | None = None
@@ -46,6 +47,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     auth_check_revoked: bool = True
     dependency_timeout_s: float = Field(default=3.0, gt=0, le=30)
+    trace_exporter: Literal["cloud", "log", "none"] | None = Field(
+        default=None,
+        description=(
+            "Where spans go: Cloud Trace, one log line each, or nowhere (default: cloud on "
+            "Cloud Run, log elsewhere)."
+        ),
+    )
+    trace_sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="Share of the traces that start here kept."
+    )
 
     match_topic: str = "match-requests"
     tasks_queue: str = "match-timeouts"
@@ -172,6 +183,13 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         """Tell whether this instance runs on Cloud Run / Cloud Functions."""
         return self.k_service is not None
+
+    @property
+    def trace_exporter_in_use(self) -> Literal["cloud", "log", "none"]:
+        """Return where this instance's spans go (TRACE_EXPORTER, else by where it runs)."""
+        if self.trace_exporter is not None:
+            return self.trace_exporter
+        return "cloud" if self.is_production or self.cloud_run_job else "log"
 
 
 @functools.cache

@@ -1,11 +1,12 @@
-"""The wrapper every Pub/Sub-triggered function shares: declaration, decode, trace, ack or retry.
+"""The wrapper every Pub/Sub-triggered function shares: declaration, decode, span, ack or retry.
 
     @event_endpoint(message=MatchMessage)
     def match_worker(message: MatchMessage) -> str: ...
 
 An event function returns to acknowledge. It raises only for transient failures, so that
 Pub/Sub delivers the message again; a malformed message is logged and dropped, since no retry
-could ever succeed.
+could ever succeed. Each delivery is one consumer span named after the function, a child of
+the publisher's span that the message attributes carry (``common.pubsub``).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from pydantic import BaseModel, ValidationError
 
 from common.config import get_settings
 from common.errors import ApiError
-from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
+from common.logs import bind_request, configure_logging, get_logger
 from common.registry import Endpoint, declare
+from common.tracing import extract, span
 
 __all__ = ["event_endpoint"]
 
@@ -65,11 +67,18 @@ def event_endpoint(
             message = data.get("message") or {}
             attributes = message.get("attributes") or {}
             message_id = str(message.get("messageId") or message.get("message_id") or "")
-            with bind_request(request_id=message_id or None, trace=trace_from_headers(attributes)):
+            traced = {"messaging.system": "gcp_pubsub", "messaging.message.id": message_id}
+            with (
+                bind_request(request_id=message_id or None),
+                span(
+                    name, kind="consumer", attributes=traced, parent=extract(attributes)
+                ) as current,
+            ):
                 try:
                     payload = model.model_validate(_payload(message))
                 except (ValueError, binascii.Error, ValidationError):
                     _log.warning("dropped a malformed message", extra={"function": name})
+                    current.set_attribute("peerprep.outcome", "malformed")
                     return
                 try:
                     outcome = handler(payload)
@@ -78,6 +87,7 @@ def event_endpoint(
                         "dropped a message that cannot succeed",
                         extra={"function": name, "code": err.code.value, "reason": err.message},
                     )
+                    current.set_attribute("peerprep.outcome", f"dropped: {err.code.value}")
                     return
                 except Exception:
                     _log.exception(
@@ -85,6 +95,7 @@ def event_endpoint(
                     )
                     raise
                 _log.info("message handled", extra={"function": name, "outcome": outcome})
+                current.set_attribute("peerprep.outcome", outcome)
 
         wrapped: Callable[[CloudEvent], None] = functions_framework.cloud_event(run)
         return wrapped

@@ -5,18 +5,28 @@ collection name to its model, so that a domain module reads typed documents, nev
 
     REQUESTS = Collection("matchRequests", MatchRequestDoc)
     request = REQUESTS.read(REQUESTS.ref(uid).get())   # MatchRequestDoc | None
+
+A transaction is a function decorated with ``transactional``, named by what it does, and called
+with ``transaction()``; each call is one span of that name, over all of its attempts::
+
+    @transactional("matching.request.cancel")
+    def _cancel(transaction: Transaction) -> MatchRequestDoc: ...
+
+    _cancel(transaction())
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
 from common.clients import firestore_client
+from common.tracing import span
 
 if TYPE_CHECKING:
     from google.cloud.firestore import (
@@ -30,12 +40,22 @@ if TYPE_CHECKING:
 else:
     Snapshot = Any  # a document snapshot, for annotations (the real type is generic only there)
 
-__all__ = ["TRANSACTION_ATTEMPTS", "Collection", "Snapshot", "now", "pages", "transaction"]
+__all__ = [
+    "TRANSACTION_ATTEMPTS",
+    "Collection",
+    "Snapshot",
+    "now",
+    "pages",
+    "transaction",
+    "transactional",
+]
 
 # Attempts of one transaction under contention before google-cloud-firestore gives up.
 TRANSACTION_ATTEMPTS = 10
 
 M = TypeVar("M", bound=BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def now() -> dt.datetime:
@@ -46,6 +66,40 @@ def now() -> dt.datetime:
 def transaction(*, attempts: int = TRANSACTION_ATTEMPTS) -> Transaction:
     """Return a new transaction of this instance's client (retried up to ``attempts``)."""
     return firestore_client().transaction(max_attempts=attempts)
+
+
+def transactional(
+    name: str,
+) -> Callable[[Callable[Concatenate[Transaction, P], R]], Callable[Concatenate[Transaction, P], R]]:
+    """Make a function a Firestore transaction (run again on contention) traced as ``name``.
+
+    The span covers every attempt and records how many there were (``peerprep.attempts``).
+    """
+
+    def decorate(
+        function: Callable[Concatenate[Transaction, P], R],
+    ) -> Callable[Concatenate[Transaction, P], R]:
+        from google.cloud import firestore
+
+        @functools.wraps(function)
+        def run(transaction: Transaction, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            attempts = 0
+
+            def attempt(inner: Transaction, /, *args: P.args, **kwargs: P.kwargs) -> R:
+                nonlocal attempts
+                attempts += 1
+                return function(inner, *args, **kwargs)
+
+            with span(name, attributes={"db.system": "firestore"}) as current:
+                try:
+                    result: R = firestore.transactional(attempt)(transaction, *args, **kwargs)
+                finally:
+                    current.set_attribute("peerprep.attempts", attempts)
+            return result
+
+        return run
+
+    return decorate
 
 
 def pages(query: Any, *, order_by: str, page_size: int) -> Iterator[Snapshot]:

@@ -1,5 +1,5 @@
-"""The HTTP wrapper every function shares: declaration, request ids, trace, CORS, auth, parsing,
-errors.
+"""The HTTP wrapper every function shares: declaration, request ids, its span, CORS, auth,
+parsing, errors.
 
 A function is thin, and declared where it is::
 
@@ -11,7 +11,8 @@ The name is the function's, the summary its docstring's first line. ``endpoint``
 declaration (``common.registry``) and makes the function a functions-framework HTTP function that
 answers CORS preflights, refuses a wrong method (405) or path (404), checks the caller's token as
 the access level says, parses the declared body and query (400, 413, 422), runs the handler,
-and renders what it returns, or the error it raised, as JSON.
+and renders what it returns, or the error it raised, as JSON. Each call is one server span named
+after the function, a child of the caller's ``traceparent`` (or ``X-Cloud-Trace-Context``).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from werkzeug.exceptions import HTTPException
 from common.auth import AuthUser, require_admin, verify_bearer, verify_tasks_caller
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode, code_for_status, error_body
-from common.logs import bind_request, configure_logging, get_logger, trace_from_headers
+from common.logs import bind_request, configure_logging, get_logger
 from common.registry import Access, Endpoint, declare
+from common.tracing import current_span, extract, record_failure, span
 
 __all__ = [
     "Call",
@@ -259,6 +261,8 @@ def _dispatch(
     if (request.content_length or 0) > get_settings().max_body_bytes:
         raise _too_large()
     user = _authenticate(endpoint, request)
+    if user is not None:
+        current_span().set_attribute("enduser.id", user.uid)
     call = Call(request, endpoint, request_id, params, user)
     parsed: dict[str, Any] = {}
     if endpoint.body is not None:
@@ -273,16 +277,28 @@ def _serve(endpoint: Endpoint, handler: Handler, request: flask.Request) -> flas
     configure_logging(project_id=settings.project_id, level=settings.log_level)
     request_id = request_id_from(request.headers)
     started = time.perf_counter()
-    with bind_request(request_id=request_id, trace=trace_from_headers(request.headers)):
+    attributes = {
+        "http.method": request.method,
+        "http.route": endpoint.path or request.path,
+        "peerprep.request_id": request_id,
+    }
+    with (
+        bind_request(request_id=request_id),
+        span(
+            endpoint.name, kind="server", attributes=attributes, parent=extract(request.headers)
+        ) as current,
+    ):
         try:
             response = _dispatch(endpoint, handler, request, request_id)
         except ApiError as err:
+            record_failure(current, err)
             response = json_error_response(err, request_id)
         except HTTPException as exc:
             response = json_error_response(
                 ApiError(code_for_status(exc.code), exc.name), request_id
             )
         except Exception as exc:
+            record_failure(current, exc)
             if _is_transient(exc):
                 _log.warning(
                     "a dependency failed transiently",
@@ -298,6 +314,7 @@ def _serve(endpoint: Endpoint, handler: Handler, request: flask.Request) -> flas
                 _log.exception("unhandled error", extra={"function": endpoint.name})
                 failure = ApiError(ErrorCode.INTERNAL, "Something went wrong on our side")
             response = json_error_response(failure, request_id)
+        current.set_attribute("http.status_code", response.status_code)
         return _finish(endpoint, request, response, request_id, started)
 
 

@@ -10,7 +10,7 @@ from common.auth import TASKS_SECRET_HEADER
 from common.clients import queue_path, tasks_client
 from common.config import get_settings
 from common.logs import get_logger
-from common.pubsub import trace_attributes
+from common.tracing import span, trace_headers
 
 __all__ = ["callback_request", "enqueue_callback"]
 
@@ -30,7 +30,7 @@ def callback_request(*, path: str, payload: dict[str, Any]) -> dict[str, Any]:
     if not settings.callback_base_url:
         raise RuntimeError("MATCH_TIMEOUT_URL is not set: Cloud Tasks cannot call back")
     base = settings.callback_base_url.rstrip("/")
-    headers = {"Content-Type": "application/json", **trace_attributes()}
+    headers = {"Content-Type": "application/json", **trace_headers()}
     request: dict[str, Any] = {
         "http_method": "POST",
         "url": base + path,
@@ -53,21 +53,25 @@ def enqueue_callback(
     """Schedule the callback request (``callback_request``) at ``run_at``.
 
     The task is named ``task_id``: Cloud Tasks refuses a second task of the same name, which
-    is taken as success (returns False).
+    is taken as success (returns False). It is created in a client span, which the callback's
+    headers name as the parent of the callback's own span.
     """
     from google.api_core import exceptions as google_exceptions
     from google.protobuf import timestamp_pb2
 
     schedule = timestamp_pb2.Timestamp()
     schedule.FromDatetime(run_at.astimezone(dt.UTC).replace(tzinfo=None))
-    task = {
-        "name": f"{queue_path()}/tasks/{task_id}",
-        "http_request": callback_request(path=path, payload=payload),
-        "schedule_time": schedule,
-    }
-    try:
-        tasks_client().create_task(request={"parent": queue_path(), "task": task}, timeout=10.0)
-    except google_exceptions.AlreadyExists:
-        _log.info("task already scheduled", extra={"taskId": task_id})
-        return False
+    attributes = {"peerprep.task.id": task_id, "peerprep.task.path": path}
+    with span("tasks.enqueue", kind="client", attributes=attributes) as current:
+        task = {
+            "name": f"{queue_path()}/tasks/{task_id}",
+            "http_request": callback_request(path=path, payload=payload),
+            "schedule_time": schedule,
+        }
+        try:
+            tasks_client().create_task(request={"parent": queue_path(), "task": task}, timeout=10.0)
+        except google_exceptions.AlreadyExists:
+            _log.info("task already scheduled", extra={"taskId": task_id})
+            current.set_attribute("peerprep.task.existed", True)
+            return False
     return True

@@ -9,7 +9,8 @@ Provider failures never reach the client as such::
     no answer within AI_TIMEOUT_S (or provider deadline) 504 ai_timeout
 
 Every attempted call is logged once as the event ``ai_call`` with the model, tokens in and out,
-latency and outcome, for cost tracking.
+latency and outcome, for cost tracking, and traced as one client span (``ai.generate``) from the
+request to the answer's last piece.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from common.ai.prompts import Prompt
 from common.config import Settings
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
+from common.tracing import start_span
 
 if TYPE_CHECKING:
     from google.genai import Client
     from google.genai import types as genai_types
+    from opentelemetry.trace import Span
 
 __all__ = ["BlockedError", "EmptyAnswerError", "ProviderCall", "gemini_client", "generation_config"]
 
@@ -202,6 +205,20 @@ class ProviderCall:
     finish_reason: str | None = None
     outcome: str = "ok"
     _logged: bool = field(default=False, repr=False)
+    _span: Span | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        # Not the current span: a streamed answer ends it after the function has returned.
+        self._span = start_span(
+            "ai.generate",
+            kind="client",
+            attributes={
+                "gen_ai.system": "gemini",
+                "gen_ai.request.model": self.model,
+                "peerprep.ai.mode": self.mode,
+                "peerprep.ai.streamed": self.streamed,
+            },
+        )
 
     def observe(self, response: genai_types.GenerateContentResponse) -> str:
         """Record a response (or streamed chunk) and return its text; raise if it is blocked."""
@@ -227,6 +244,10 @@ class ProviderCall:
     def failed(self, exc: BaseException) -> ApiError:
         """Record why the call failed, log it, and return the error the client sees."""
         self.outcome, error = _failure(exc)
+        if self._span is not None and error.status >= 500:
+            from opentelemetry.trace import Status, StatusCode
+
+            self._span.set_status(Status(StatusCode.ERROR, self.outcome))
         if self.outcome in {"empty", "credentials", "error"}:
             _log.warning("ai call failed", extra={"outcome": self.outcome}, exc_info=exc)
         elif self.outcome.startswith("provider_"):
@@ -239,6 +260,17 @@ class ProviderCall:
         if self._logged:
             return
         self._logged = True
+        if self._span is not None:
+            found = {
+                "peerprep.ai.outcome": self.outcome,
+                "gen_ai.response.finish_reasons": [self.finish_reason]
+                if self.finish_reason
+                else None,
+                "gen_ai.usage.input_tokens": self.tokens_in,
+                "gen_ai.usage.output_tokens": self.tokens_out,
+            }
+            self._span.set_attributes({k: v for k, v in found.items() if v is not None})
+            self._span.end()
         _log.info(
             "ai call",
             extra={

@@ -30,7 +30,7 @@ from common.ai.prompts import Prompt, build_prompt
 from common.ai.provider import EmptyAnswerError, ProviderCall, gemini_client, generation_config
 from common.config import Settings, get_settings
 from common.errors import ApiError, ErrorCode, error_body
-from common.logs import bind_request, current_request_id, current_trace, get_logger
+from common.logs import bind_request, current_request_id, get_logger
 from common.sessions import (
     ai_messages,
     participant_session,
@@ -39,6 +39,7 @@ from common.sessions import (
     session_code,
 )
 from common.sessions.crdt import MAX_CODE_BYTES
+from common.tracing import attached, current_context
 
 if TYPE_CHECKING:
     from google.genai import Client
@@ -184,12 +185,12 @@ def _events(
     *,
     request_id: str,
 ) -> Iterator[str]:
-    trace = current_trace()
+    context = current_context()
 
     def generate() -> Iterator[str]:
         # Runs after the function returned, as the server sends the body: bind the request
-        # again so that its log lines stay correlated.
-        with bind_request(request_id=request_id, trace=trace):
+        # and its span again so that its log lines stay correlated.
+        with bind_request(request_id=request_id), attached(context):
             pieces = [first]
             try:
                 yield _sse("delta", {"text": first})

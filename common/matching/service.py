@@ -27,7 +27,7 @@ from common.auth import AuthUser
 from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import Collection, now, pages, transaction
+from common.firestore import Collection, now, pages, transaction, transactional
 from common.logs import get_logger
 from common.matching.models import MatchCreate, MatchRequest, MatchRequestDoc
 from common.matching.policy import Waiting, bucket_key, pair_up, question_topics
@@ -35,6 +35,7 @@ from common.pubsub import publish_json
 from common.questions import QuestionSampler, has_questions
 from common.questions.models import Question
 from common.tasks import enqueue_callback
+from common.tracing import span
 from common.users import MatchProfile, match_profiles, profile_exists
 from common.users.models import PartnerRef
 
@@ -103,7 +104,6 @@ def _wait_s(start: dt.datetime, end: dt.datetime) -> float:
 def request_match(*, user: AuthUser, data: MatchCreate) -> MatchRequest:
     """Start matching: write the request, schedule relax and expiry, publish it to the worker."""
     from google.api_core import exceptions as google_exceptions
-    from google.cloud import firestore
 
     from common.sessions import in_active_session  # the CRDT code: only when asked
 
@@ -130,7 +130,7 @@ def request_match(*, user: AuthUser, data: MatchCreate) -> MatchRequest:
     )
     reference = REQUESTS.ref(user.uid)
 
-    @firestore.transactional
+    @transactional("matching.request.write")
     def _write(transaction: Transaction) -> None:
         current = REQUESTS.read(reference.get(transaction=transaction))
         if current is not None and current.status == "waiting":
@@ -185,11 +185,9 @@ def request_match(*, user: AuthUser, data: MatchCreate) -> MatchRequest:
 
 
 def _end_if_current(uid: str, request_id: str, *, status: str) -> None:
-    from google.cloud import firestore
-
     reference = REQUESTS.ref(uid)
 
-    @firestore.transactional
+    @transactional("matching.request.end")
     def _end(transaction: Transaction) -> None:
         current = REQUESTS.read(reference.get(transaction=transaction))
         if current is not None and current.request_id == request_id and current.status == "waiting":
@@ -208,11 +206,10 @@ def get_match(*, uid: str) -> MatchRequest:
 
 def cancel_match(*, uid: str) -> MatchRequest:
     """Cancel the caller's waiting request (409 with its state if it is no longer waiting)."""
-    from google.cloud import firestore
 
     reference = REQUESTS.ref(uid)
 
-    @firestore.transactional
+    @transactional("matching.request.cancel")
     def _cancel(transaction: Transaction) -> MatchRequestDoc:
         current = REQUESTS.read(reference.get(transaction=transaction))
         if current is None:
@@ -315,14 +312,13 @@ def _commit(
     at: dt.datetime,
 ) -> SweepResult:
     """Write the plan in one transaction, for the requests that still wait as planned."""
-    from google.cloud import firestore
 
     from common.sessions import Participant, new_session
 
     involved = [w for a, b, _ in planned for w in (a, b)] + overdue
     references = [REQUESTS.ref(w.uid) for w in involved]
 
-    @firestore.transactional
+    @transactional("matching.sweep.commit")
     def _write(transaction: Transaction) -> SweepResult:
         current = {s.id: REQUESTS.read(s) for s in transaction.get_all(references)}
 
@@ -387,8 +383,22 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
     The bucket is read and the pairs and their questions chosen outside any transaction; then
     each chunk of pairs is written in one transaction that re-reads its requests and skips a pair
     whose request no longer waits as read (cancelled, replaced, or paired by another sweep), so
-    nothing slow holds a transaction and a pair is made exactly once.
+    nothing slow holds a transaction and a pair is made exactly once. One span
+    (``matching.sweep``) holds the chunks' ``matching.sweep.commit`` transactions.
     """
+    bucket = bucket_key(difficulty, language)
+    with span("matching.sweep", attributes={"peerprep.bucket": bucket}) as current:
+        result = _sweep(difficulty, language)
+        current.set_attributes(
+            {
+                "peerprep.pairs": len(result.sessions),
+                "peerprep.timed_out": len(result.timed_out) + len(result.no_question),
+            }
+        )
+    return result
+
+
+def _sweep(difficulty: str, language: str) -> SweepResult:
     clock = time.perf_counter()
     at = now()
     waiting = [
@@ -440,14 +450,13 @@ def _held(data: dict[str, Any], at: dt.datetime) -> bool:
 
 def _claim(reference: DocumentReference) -> str | None:
     """Take the bucket's lease, or leave word for its holder to sweep again; the lease or None."""
-    from google.cloud import firestore
 
     at = now()
     seen = reference.get().to_dict() or {}
     if _held(seen, at) and seen.get("dirty"):
         return None  # its holder sweeps again after its sweep: it will see this request too
 
-    @firestore.transactional
+    @transactional("matching.lease.claim")
     def _take(transaction: Transaction) -> str | None:
         data = reference.get(transaction=transaction).to_dict() or {}
         if _held(data, at):
@@ -466,9 +475,8 @@ def _claim(reference: DocumentReference) -> str | None:
 
 def _again(reference: DocumentReference, lease: str) -> bool:
     """After a sweep: keep the lease and say so if word came meanwhile, else let it go."""
-    from google.cloud import firestore
 
-    @firestore.transactional
+    @transactional("matching.lease.renew")
     def _decide(transaction: Transaction) -> bool:
         data = reference.get(transaction=transaction).to_dict() or {}
         if data.get("lease") != lease:
@@ -485,9 +493,8 @@ def _again(reference: DocumentReference, lease: str) -> bool:
 
 def _let_go(reference: DocumentReference, lease: str) -> None:
     """Give the lease back after a failed sweep, keeping the word that a sweep is due."""
-    from google.cloud import firestore
 
-    @firestore.transactional
+    @transactional("matching.lease.release")
     def _release(transaction: Transaction) -> None:
         data = reference.get(transaction=transaction).to_dict() or {}
         if data.get("lease") == lease:
@@ -590,7 +597,6 @@ def handle_match_message(*, uid: str, request_id: str) -> str:
 
 def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
     """Relax (and publish again) or expire the request, if it is still the current one."""
-    from google.cloud import firestore
 
     request = _current(uid, request_id)
     if request is None or request.status != "waiting":
@@ -607,7 +613,7 @@ def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:
 
     reference = REQUESTS.ref(uid)
 
-    @firestore.transactional
+    @transactional("matching.request.relax")
     def _relax(transaction: Transaction) -> bool:
         fresh = REQUESTS.read(reference.get(transaction=transaction))
         if fresh is None or fresh.request_id != request_id or fresh.status != "waiting":

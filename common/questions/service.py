@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from common.catalogue import DIFFICULTIES, TOPICS, Difficulty
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
-from common.firestore import Snapshot, now
+from common.firestore import Snapshot, now, transactional
 from common.judging.signature import Signature
 from common.logs import get_logger
 from common.models import Page
@@ -220,11 +220,10 @@ def get_question(*, question_id: str) -> Question:
 
 def update_question(*, question_id: str, changes: QuestionUpdate) -> Question:
     """Change some fields of a question; a new title moves its slug."""
-    from google.cloud import firestore
 
     reference = _questions().document(checked_id(question_id, what="question"))
 
-    @firestore.transactional
+    @transactional("questions.update")
     def _update(transaction: Transaction) -> None:
         snapshot = reference.get(transaction=transaction)
         if not snapshot.exists:
@@ -243,11 +242,10 @@ def update_question(*, question_id: str, changes: QuestionUpdate) -> Question:
 
 def delete_question(*, question_id: str) -> None:
     """Remove a question from the bank; sessions keep their own snapshot of it."""
-    from google.cloud import firestore
 
     reference = _questions().document(checked_id(question_id, what="question"))
 
-    @firestore.transactional
+    @transactional("questions.delete")
     def _delete(transaction: Transaction) -> None:
         snapshot = reference.get(transaction=transaction)
         if not snapshot.exists:
@@ -295,11 +293,10 @@ def get_question_tests(*, question_id: str) -> QuestionTests:
 
 def set_question_tests(*, question_id: str, data: QuestionTests) -> QuestionTests:
     """Replace a question's hidden tests (422 unless they fit its signature)."""
-    from google.cloud import firestore
 
     reference = _questions().document(checked_id(question_id, what="question"))
 
-    @firestore.transactional
+    @transactional("questions.tests.set")
     def _set(transaction: Transaction) -> None:
         snapshot = reference.get(transaction=transaction)
         if not snapshot.exists:

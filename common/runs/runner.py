@@ -13,7 +13,7 @@ from typing import Any
 from common.config import Settings, get_settings
 from common.errors import ApiError, ErrorCode
 from common.logs import get_logger
-from common.pubsub import trace_attributes
+from common.tracing import span, trace_headers
 
 __all__ = ["run_program", "run_tests"]
 
@@ -62,25 +62,29 @@ def run_tests(*, language: str, source: str, inputs: list[str]) -> dict[str, Any
         "limits": {"cpuS": settings.run_cpu_s, "memoryMb": settings.run_memory_mb},
         "stopOnFailure": True,
     }
-    try:
-        response = _session().post(
-            f"{base}/run",
-            json=body,
-            headers={**_auth_headers(settings, base), **trace_attributes()},
-            timeout=settings.runner_timeout_s,
-        )
-    except requests.RequestException as exc:
-        _log.warning("the runner could not be reached", extra={"error": repr(exc)})
-        raise ApiError(
-            ErrorCode.UNAVAILABLE,
-            "The code runner is unreachable; try again",
-            headers={"Retry-After": "5"},
-        ) from None
-    if response.status_code != 200:
-        _log.error(
-            "the runner refused a run",
-            extra={"runnerStatus": response.status_code, "body": response.text[:500]},
-        )
-        raise ApiError(ErrorCode.UPSTREAM_ERROR, "The code runner failed; try again")
-    answer: dict[str, Any] = response.json()
+    attributes = {"peerprep.language": language, "peerprep.tests": len(inputs)}
+    with span("runner.run", kind="client", attributes=attributes) as current:
+        try:
+            response = _session().post(
+                f"{base}/run",
+                json=body,
+                headers={**_auth_headers(settings, base), **trace_headers()},
+                timeout=settings.runner_timeout_s,
+            )
+        except requests.RequestException as exc:
+            _log.warning("the runner could not be reached", extra={"error": repr(exc)})
+            raise ApiError(
+                ErrorCode.UNAVAILABLE,
+                "The code runner is unreachable; try again",
+                headers={"Retry-After": "5"},
+            ) from None
+        current.set_attribute("http.status_code", response.status_code)
+        if response.status_code != 200:
+            _log.error(
+                "the runner refused a run",
+                extra={"runnerStatus": response.status_code, "body": response.text[:500]},
+            )
+            raise ApiError(ErrorCode.UPSTREAM_ERROR, "The code runner failed; try again")
+        answer: dict[str, Any] = response.json()
+        current.set_attribute("peerprep.verdict", str(answer.get("verdict")))
     return answer

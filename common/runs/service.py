@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import now, transaction
+from common.firestore import now, transaction, transactional
 from common.judging import drivers
 from common.limits import take
 from common.logs import get_logger
@@ -63,12 +63,11 @@ def _count(uid: str) -> None:
 
 def _lock(session_id: str, run_id: str, uid: str) -> DocumentReference:
     """Take the session's run lock (409 while another run is in progress)."""
-    from google.cloud import firestore
 
     reference = firestore_client().collection("runLocks").document(session_id)
     at = now()
 
-    @firestore.transactional
+    @transactional("runs.lock.take")
     def _take(transaction: Transaction) -> None:
         held = reference.get(transaction=transaction).to_dict()
         if held and held.get("at") and held["at"] > at - _STALE_LOCK:
@@ -84,9 +83,7 @@ def _lock(session_id: str, run_id: str, uid: str) -> DocumentReference:
 
 
 def _unlock(reference: DocumentReference, run_id: str) -> None:
-    from google.cloud import firestore
-
-    @firestore.transactional
+    @transactional("runs.lock.release")
     def _release(transaction: Transaction) -> None:
         held = reference.get(transaction=transaction).to_dict() or {}
         if held.get("runId") == run_id:

@@ -31,7 +31,7 @@ from common.catalogue import Language
 from common.clients import checked_id, firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import Collection, Snapshot, now, pages, transaction
+from common.firestore import Collection, Snapshot, now, pages, transaction, transactional
 from common.logs import get_logger
 from common.questions.models import Question, QuestionRef, QuestionSnapshot
 from common.sessions.crdt import Folded, fold, initial_state, replace_text
@@ -297,11 +297,10 @@ def _record_attempts(session_id: str, session: SessionDoc, uids: list[str]) -> s
 
 def record_submission(*, session_id: str, submission: Submission) -> None:
     """Keep a submission's verdict on the session and on every attempt already recorded."""
-    from google.cloud import firestore
 
     reference = SESSIONS.ref(session_id)
 
-    @firestore.transactional
+    @transactional("sessions.submission.record")
     def _keep(transaction: Transaction) -> SessionDoc:
         session = _parse(session_id, reference.get(transaction=transaction))
         held = session.submission
@@ -322,12 +321,11 @@ class _Leave:
 
 def leave_session(*, session_id: str, uid: str) -> Session:
     """Leave a session: the partner sees ``leftBy``; the last one out ends it. Idempotent."""
-    from google.cloud import firestore
 
     participant_session(session_id, uid)
     reference = SESSIONS.ref(session_id)
 
-    @firestore.transactional
+    @transactional("sessions.leave")
     def _leave(transaction: Transaction) -> _Leave:
         session = _parse(session_id, reference.get(transaction=transaction))
         if uid in session.left_by:
@@ -359,11 +357,10 @@ def end_session(*, session_id: str, reason: str) -> bool:
 
     Returns False when the session had already ended.
     """
-    from google.cloud import firestore
 
     reference = SESSIONS.ref(session_id)
 
-    @firestore.transactional
+    @transactional("sessions.end")
     def _end(transaction: Transaction) -> tuple[SessionDoc | None, list[str]]:
         session = SESSIONS.read(reference.get(transaction=transaction))
         if session is None or session.status != "active":
@@ -411,7 +408,6 @@ def compact_session(session_id: str, *, grace_s: float | None = None) -> Compact
     Updates it sets aside stay in the log. If another compaction wrote a snapshot meanwhile,
     this one writes and deletes nothing.
     """
-    from google.cloud import firestore
     from google.cloud.firestore_v1.base_query import FieldFilter
 
     grace = get_settings().compaction_grace_s if grace_s is None else grace_s
@@ -432,7 +428,7 @@ def compact_session(session_id: str, *, grace_s: float | None = None) -> Compact
         return Compaction(merged=0, deleted=0, version=version)
     snapshot_at = max(update.get("createdAt") for update in read)
 
-    @firestore.transactional
+    @transactional("sessions.compact.commit")
     def _write(transaction: Transaction) -> bool:
         current = reference.get(transaction=transaction)
         if int(current.get("snapshotVersion") or 0) != version:
@@ -505,7 +501,7 @@ def post_ai_message(session_id: str, *, requested_by: str, mode: str, text: str)
     session_ref = SESSIONS.ref(session_id)
     reference = _messages(session_id).document()
 
-    @firestore.transactional
+    @transactional("sessions.ai_message.post")
     def _write(transaction: Transaction) -> None:
         session = SESSIONS.read(session_ref.get(transaction=transaction))
         if session is None or session.status != "active" or requested_by in session.left_by:
@@ -615,7 +611,7 @@ def set_language(*, session_id: str, uid: str, language: Language) -> Session:
     untouched = code.text == session.question.starter_code
     reference = SESSIONS.ref(session_id)
 
-    @firestore.transactional
+    @transactional("sessions.language.switch")
     def _switch(transaction: Transaction) -> None:
         current = _parse(session_id, reference.get(transaction=transaction))
         require_in_session(current, uid)

@@ -18,7 +18,7 @@ from common.auth import AuthUser, firebase_app
 from common.catalogue import DIFFICULTIES
 from common.clients import checked_id, firestore_client
 from common.errors import ApiError, ErrorCode
-from common.firestore import now
+from common.firestore import now, transactional
 from common.logs import get_logger
 from common.models import Page
 from common.paging import decode_cursor, encode_cursor
@@ -188,7 +188,6 @@ def delete_account(*, user: AuthUser) -> None:
     Safe to call again after a partial failure: each step skips what is already gone.
     """
     from firebase_admin import auth as firebase_auth
-    from google.cloud import firestore
 
     client = firestore_client()
     attempts = _user_ref(user.uid).collection("attempts")
@@ -201,7 +200,7 @@ def delete_account(*, user: AuthUser) -> None:
             break
         batch.commit()
 
-    @firestore.transactional
+    @transactional("users.account.delete")
     def _delete(transaction: Transaction) -> None:
         profile_snapshot = _user_ref(user.uid).get(transaction=transaction)
         if profile_snapshot.exists:
@@ -290,12 +289,11 @@ def record_attempt(*, uid: str, attempt: Attempt) -> bool:
 
     Returns False when this session was already recorded (or the profile is gone).
     """
-    from google.cloud import firestore
 
     client = firestore_client()
     attempt_ref = _user_ref(uid).collection("attempts").document(attempt.session_id)
 
-    @firestore.transactional
+    @transactional("users.attempt.record")
     def _record(transaction: Transaction) -> bool:
         profile_snapshot = _user_ref(uid).get(transaction=transaction)
         attempt_snapshot = attempt_ref.get(transaction=transaction)
@@ -338,11 +336,10 @@ def record_attempt(*, uid: str, attempt: Attempt) -> bool:
 
 def note_submission(*, uid: str, session_id: str, submission: Submission) -> bool:
     """Put a submission's verdict on the user's attempt, if recorded and not newer already."""
-    from google.cloud import firestore
 
     reference = _user_ref(uid).collection("attempts").document(session_id)
 
-    @firestore.transactional
+    @transactional("users.submission.note")
     def _note(transaction: Transaction) -> bool:
         snapshot = reference.get(transaction=transaction)
         if not snapshot.exists:
