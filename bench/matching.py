@@ -187,14 +187,22 @@ def _lone_pairs(stack: LocalStack, auth: AuthEmulator, pairs: int) -> list[float
     return waits
 
 
-def measure(*, users: int, buckets: list[int], spread_s: float) -> dict[str, Any]:
+def measure(
+    *, users: int, buckets: list[int], spread_s: float, worker_apart: bool = True
+) -> dict[str, Any]:
     """Start a stack, measure the lone-pair floor, then one burst per bucket count."""
     from common.config import get_settings
 
     stack = LocalStack(
-        extra_env={"MATCH_RELAX_SECONDS": "60", "MATCH_EXPIRE_SECONDS": "120", "LOG_LEVEL": "INFO"}
+        extra_env={"MATCH_RELAX_SECONDS": "60", "MATCH_EXPIRE_SECONDS": "120", "LOG_LEVEL": "INFO"},
+        worker_apart=worker_apart,
     )
-    report: dict[str, Any] = {"spreadS": spread_s, "rounds": [], "logDir": str(stack.log_dir)}
+    report: dict[str, Any] = {
+        "spreadS": spread_s,
+        "workerApart": worker_apart,
+        "rounds": [],
+        "logDir": str(stack.log_dir),
+    }
     with stack.running():
         stack.seed()
         os.environ.update(stack.client_env())
@@ -249,8 +257,18 @@ def run(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--buckets", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--spread-s", type=float, default=10.0)
+    parser.add_argument(
+        "--one-gateway",
+        action="store_true",
+        help="serve the worker from the API's gateway process (by default it runs apart)",
+    )
     args = parser.parse_args(argv)
-    report = measure(users=args.users, buckets=args.buckets, spread_s=args.spread_s)
+    report = measure(
+        users=args.users,
+        buckets=args.buckets,
+        spread_s=args.spread_s,
+        worker_apart=not args.one_gateway,
+    )
     floor = report["lonePairWaitS"]
     print(
         f"matching benchmark: {args.users} users arriving over {args.spread_s:g} s; "

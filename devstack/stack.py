@@ -161,6 +161,9 @@ class LocalStack:
     runner_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     # An export (its ``.overall_export_metadata`` file or its folder) Firestore starts with.
     firestore_import: Path | None = None
+    # Serve the Pub/Sub push endpoints from a gateway process of their own ("events"), as the
+    # worker is its own service in production (benchmarks; the tests read one gateway's log).
+    worker_apart: bool = False
     # Stops every group if this process dies without stopping them (see devstack/watchdog.py).
     _watchdog: Watchdog = field(default_factory=Watchdog, init=False, repr=False)
 
@@ -258,6 +261,8 @@ class LocalStack:
             self._wait_tcp("tasks", self.ports["tasks"])
             self._create_pubsub_resources()
             self.wait_http("runner", f"http://{self.host('runner')}/health")
+            if self.worker_apart:
+                self.start_gateway("events")
             self.start_gateway()
         except BaseException:
             self.stop()
@@ -499,7 +504,10 @@ class LocalStack:
             response = requests.put(f"{base}/topics/{name}", json={}, timeout=10)
             if response.status_code not in {200, 409}:
                 raise StackError(f"pubsub: could not create topic {name}: {response.text}")
-        api_port = self.ports["api"]
+        # The push endpoint: the worker's own gateway when it runs apart, as in production.
+        if self.worker_apart:
+            self.ports.setdefault("events", free_port())
+        api_port = self.ports["events" if self.worker_apart else "api"]
         for endpoint in all_endpoints():
             if endpoint.access != "pubsub":
                 continue

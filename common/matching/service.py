@@ -67,6 +67,11 @@ _BUCKET_LIMIT = 400
 _PAIRS_PER_COMMIT = 100
 # How long a bucket's sweeper holds its lease without renewing it (each sweep renews it).
 _LEASE = dt.timedelta(seconds=30)
+# A busy bucket's holder sweeps again after this pause while its last pairing is this recent,
+# for at most this long in all.
+_BUSY_PAUSE_S = 0.05
+_LINGER_S = 1.0
+_BUSY_FOR_S = 20.0
 # A waiting request this long past its expiry lost its expiry callback: a new request replaces it.
 _ORPHAN_GRACE = dt.timedelta(seconds=60)
 _NO_PARTNER = "Nobody compatible asked for a match in time"
@@ -280,7 +285,7 @@ def _end_fields(reason: str, message: str, at: dt.datetime) -> dict[str, Any]:
 
 
 def _plan(
-    waiting: list[Waiting], at: dt.datetime
+    waiting: list[Waiting], at: dt.datetime, sampler: QuestionSampler | None = None
 ) -> tuple[list[tuple[Waiting, Waiting, Question | None]], list[Waiting], dict[str, MatchProfile]]:
     """Decide, outside any transaction, who pairs with whom on which question, and who expires."""
     pairs = pair_up(waiting, at)
@@ -289,7 +294,7 @@ def _plan(
     if not pairs:
         return [], overdue, {}
     profiles = match_profiles(sorted(paired))
-    sampler = QuestionSampler(pairs[0][0].difficulty)
+    sampler = sampler or QuestionSampler(pairs[0][0].difficulty)
     planned: list[tuple[Waiting, Waiting, Question | None]] = []
     for a, b in pairs:
         if a.uid not in profiles or b.uid not in profiles:
@@ -377,7 +382,9 @@ def _commit(
     return committed
 
 
-def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
+def sweep_bucket(
+    *, difficulty: str, language: str, sampler: QuestionSampler | None = None
+) -> SweepResult:
     """Pair every compatible waiting couple of the bucket and time out the overdue.
 
     The bucket is read and the pairs and their questions chosen outside any transaction; then
@@ -388,7 +395,7 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
     """
     bucket = bucket_key(difficulty, language)
     with span("matching.sweep", attributes={"peerprep.bucket": bucket}) as current:
-        result = _sweep(difficulty, language)
+        result = _sweep(difficulty, language, sampler)
         current.set_attributes(
             {
                 "peerprep.pairs": len(result.sessions),
@@ -398,7 +405,7 @@ def sweep_bucket(*, difficulty: str, language: str) -> SweepResult:
     return result
 
 
-def _sweep(difficulty: str, language: str) -> SweepResult:
+def _sweep(difficulty: str, language: str, sampler: QuestionSampler | None) -> SweepResult:
     clock = time.perf_counter()
     at = now()
     waiting = [
@@ -406,15 +413,19 @@ def _sweep(difficulty: str, language: str) -> SweepResult:
         for s in _bucket_query(difficulty, language).get()
     ]
     read = time.perf_counter()
-    planned, overdue, profiles = _plan(waiting, at)
+    planned, overdue, profiles = _plan(waiting, at, sampler)
     plan = time.perf_counter()
     result = SweepResult(sessions=[], timed_out=[], no_question=[])
-    for index in range(0, max(len(planned), len(overdue), 1), _PAIRS_PER_COMMIT):
-        chunk = planned[index : index + _PAIRS_PER_COMMIT]
-        late = overdue[index : index + _PAIRS_PER_COMMIT]
-        if not chunk and not late:
-            continue
-        part = _commit(chunk, late, profiles, at)
+    parts = [
+        _commit(
+            planned[index : index + _PAIRS_PER_COMMIT],
+            overdue[index : index + _PAIRS_PER_COMMIT],
+            profiles,
+            at,
+        )
+        for index in range(0, max(len(planned), len(overdue)), _PAIRS_PER_COMMIT)
+    ]
+    for part in parts:
         result.sessions.extend(part.sessions)
         result.timed_out.extend(part.timed_out)
         result.no_question.extend(part.no_question)
@@ -473,21 +484,22 @@ def _claim(reference: DocumentReference) -> str | None:
     return taken
 
 
-def _again(reference: DocumentReference, lease: str) -> bool:
-    """After a sweep: keep the lease and say so if word came meanwhile, else let it go."""
+def _again(reference: DocumentReference, lease: str, *, busy: bool = False) -> str:
+    """After a sweep: ``"word"`` (word came meanwhile) or ``"busy"`` (the sweep paired someone)
+    keep the lease for another sweep; otherwise ``"done"``, and the lease is let go."""
 
     @transactional("matching.lease.renew")
-    def _decide(transaction: Transaction) -> bool:
+    def _decide(transaction: Transaction) -> str:
         data = reference.get(transaction=transaction).to_dict() or {}
         if data.get("lease") != lease:
-            return False  # it expired and another took it: that one sweeps now
-        if data.get("dirty"):
+            return "done"  # it expired and another took it: that one sweeps now
+        if data.get("dirty") or busy:
             transaction.set(reference, {"dirty": False, "leaseUntil": now() + _LEASE}, merge=True)
-            return True
+            return "word" if data.get("dirty") else "busy"
         transaction.set(reference, {"lease": None, "leaseUntil": None}, merge=True)
-        return False
+        return "done"
 
-    again: bool = _decide(transaction())
+    again: str = _decide(transaction())
     return again
 
 
@@ -509,19 +521,34 @@ def serve_bucket(*, difficulty: str, language: str) -> int:
     One sweep at a time per bucket: a message that finds the bucket being swept leaves word
     (``dirty``) and returns at once, and the holder of the lease sweeps again before letting it
     go, so every request written before a sweep began is seen by one, and a burst of messages
-    costs a few sweeps rather than one each. A holder that dies loses its lease after ``_LEASE``.
+    costs a few sweeps rather than one each. While the bucket is busy (a sweep paired people in
+    the last ``_LINGER_S``), the holder also sweeps again after a short pause without waiting for
+    word: in a burst the messages trail the requests (push delivery lags behind publishing), and
+    the requests they name are found by the bucket's reads anyway. A holder that dies loses its
+    lease after ``_LEASE``; one holds it at most ``_BUSY_FOR_S`` before the next message takes over.
     """
     reference = _bucket_ref(difficulty, language)
     lease = _claim(reference)
     if lease is None:
         return 0
     sweeps = 0
+    started = time.monotonic()
+    # One sample of questions per topic set for all the holder's sweeps.
+    sampler = QuestionSampler(difficulty)  # type: ignore[arg-type]
+    paired_at = started
     try:
         while True:
-            sweep_bucket(difficulty=difficulty, language=language)
+            result = sweep_bucket(difficulty=difficulty, language=language, sampler=sampler)
             sweeps += 1
-            if not _again(reference, lease):
+            clock = time.monotonic()
+            if result.sessions:
+                paired_at = clock
+            busy = clock - paired_at < _LINGER_S and clock - started < _BUSY_FOR_S
+            outcome = _again(reference, lease, busy=busy)
+            if outcome == "done":
                 return sweeps
+            if outcome == "busy":
+                time.sleep(_BUSY_PAUSE_S)
     except BaseException:
         # Pub/Sub delivers the message again: let that delivery sweep rather than wait out
         # the lease.
