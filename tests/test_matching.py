@@ -567,8 +567,9 @@ def test_a_message_finding_its_bucket_being_swept_leaves_word_and_the_holder_swe
 
     # A holder that died: its lease runs out and the next message takes the bucket over.
     bucket.set({"leaseUntil": at - dt.timedelta(seconds=1)}, merge=True)
-    # It pairs them, and sweeps once more as the bucket was busy: nothing left, it lets go.
-    assert handle_match_message(uid=two.uid, request_id=ids[two.uid]) == "swept 2 times"
+    # It pairs them, and keeps sweeping for a moment as the bucket was busy, then lets go.
+    outcome = handle_match_message(uid=two.uid, request_id=ids[two.uid])
+    assert outcome.startswith("swept ") and outcome != "swept 1 times", outcome
     assert request_doc(one)["status"] == request_doc(two)["status"] == "matched"
     assert request_doc(one)["sessionId"] == request_doc(two)["sessionId"]
     assert bucket.get().get("lease") is None
