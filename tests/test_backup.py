@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,15 @@ def test_export_wipe_and_import_bring_every_document_back(
             == 200
         )
     code = api.get(f"/sessions/{session_id}", user=one).json()["code"]
+    # The worker lets its bucket's lease go a moment after pairing: wait for that last write.
+    deadline = time.monotonic() + 30
+    while any(
+        doc.get("lease")
+        for path, doc in every_document(own_stack).items()
+        if path.startswith("matchBuckets/")
+    ):
+        assert time.monotonic() < deadline, "a bucket's lease was never let go"
+        time.sleep(0.2)
     before = every_document(own_stack)
     assert {f"users/{one.uid}", f"users/{two.uid}", f"sessions/{session_id}"} <= set(before)
     assert f"questions/{question.json()['id']}" in before

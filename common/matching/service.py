@@ -535,7 +535,7 @@ def serve_bucket(*, difficulty: str, language: str) -> int:
     started = time.monotonic()
     # One sample of questions per topic set for all the holder's sweeps.
     sampler = QuestionSampler(difficulty)  # type: ignore[arg-type]
-    paired_at = started
+    paired_at = started - _LINGER_S  # no lingering before a sweep pairs someone
     try:
         while True:
             result = sweep_bucket(difficulty=difficulty, language=language, sampler=sampler)
