@@ -10,15 +10,19 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import requests
 
 from common.catalogue import Language
 from devstack.client import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
 from devstack.stack import ROOT, LocalStack
+
+T = TypeVar("T")
 
 __all__ = [
     "Api",
@@ -284,3 +288,15 @@ def yjs_text(updates: list[bytes]) -> str:
         check=True,
     )
     return str(json.loads(result.stdout)["text"])
+
+
+def at_once(calls: Sequence[Callable[[], T]], *, timeout_s: float = 60) -> list[T]:
+    """Run every call in a thread of its own, all released together by a barrier (a race)."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        barrier.wait(timeout=timeout_s)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))

@@ -13,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -34,6 +33,7 @@ from tests.support import (
     AuthEmulator,
     EmulatorUser,
     assert_error,
+    at_once,
     match_outcomes,
     own_stack,
     unique,
@@ -63,18 +63,6 @@ def auth(faults: LocalStack) -> AuthEmulator:
 
 
 # ---- helpers -------------------------------------------------------------------------------------
-
-
-def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
-    """Run every call in a thread of its own, all released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T:
-        barrier.wait(timeout=30)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def deliver(uid: str, request_id: str, *, attempts: int = 30) -> int:

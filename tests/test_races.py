@@ -20,7 +20,7 @@ import base64
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
@@ -41,6 +41,7 @@ from tests.support import (
     EditorClient,
     EmulatorUser,
     FirestoreRest,
+    at_once,
     make_session,
     match_outcomes,
     own_stack,
@@ -71,18 +72,6 @@ def api(races: LocalStack) -> Api:
 @pytest.fixture(scope="module")
 def auth(races: LocalStack) -> AuthEmulator:
     return AuthEmulator(races)
-
-
-def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
-    """Run every call in a thread of its own, all released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], T]) -> T:
-        barrier.wait(timeout=60)
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.2) -> Any:
