@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from common.clients import firestore_client
@@ -37,6 +38,8 @@ from common.users.models import Submission
 
 if TYPE_CHECKING:
     from google.cloud.firestore import DocumentReference, Transaction
+
+    from common.sessions.models import SessionDoc
 
 __all__ = ["start_run", "submit_code"]
 
@@ -113,35 +116,53 @@ def _outcome(answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def start_run(*, session_id: str, uid: str, data: RunCreate) -> Run:
-    """Run the session's current code with ``data.stdin`` and return the finished run."""
-    session = participant_session(session_id, uid)
-    require_in_session(session, uid)
+def _perform(
+    session: SessionDoc,
+    *,
+    session_id: str,
+    uid: str,
+    run: RunDoc,
+    execute: Callable[[str], dict[str, Any]],
+) -> tuple[str, dict[str, Any]]:
+    """Run ``execute`` on the session's current code as one run: under the session's lock and
+    the user's count, written ``queued``, ``running``, then ``done`` with the fields it returns
+    (``runner_error`` if the runner failed); return the run's id and those fields."""
     run_id = uuid.uuid4().hex
     # The lock first: a run refused because another is in progress uses none of the user's runs.
     lock = _lock(session_id, run_id, uid)
     try:
         _count(uid)
         reference = _runs(session_id).document(run_id)
-        run = RunDoc(
-            author=uid,
-            language=session.language,
-            status="queued",
-            stdin=data.stdin,
-            created_at=now(),
-        )
         reference.set(run.model_dump(by_alias=True))
         code = session_code(session_id, session).text
         reference.update({"status": "running"})
         try:
-            answer = run_program(language=session.language, source=code, stdin=data.stdin)
+            outcome = execute(code)
         except ApiError:
             reference.update({"status": "done", "verdict": "runner_error", "finishedAt": now()})
             raise
-        outcome = _outcome(answer)
         reference.update(outcome)
     finally:
         _unlock(lock, run_id)
+    return run_id, outcome
+
+
+def _finished(run: RunDoc, run_id: str, outcome: dict[str, Any]) -> Run:
+    return Run.model_validate({**run.model_dump(by_alias=True), **outcome, "id": run_id})
+
+
+def start_run(*, session_id: str, uid: str, data: RunCreate) -> Run:
+    """Run the session's current code with ``data.stdin`` and return the finished run."""
+    session = participant_session(session_id, uid)
+    require_in_session(session, uid)
+    run = RunDoc(
+        author=uid, language=session.language, status="queued", stdin=data.stdin, created_at=now()
+    )
+
+    def execute(code: str) -> dict[str, Any]:
+        return _outcome(run_program(language=session.language, source=code, stdin=data.stdin))
+
+    run_id, outcome = _perform(session, session_id=session_id, uid=uid, run=run, execute=execute)
     _log.info(
         "code run",
         extra={
@@ -153,9 +174,7 @@ def start_run(*, session_id: str, uid: str, data: RunCreate) -> Run:
             "timeMs": outcome["timeMs"],
         },
     )
-    return Run.model_validate(
-        {**run.model_dump(by_alias=True), **outcome, "status": "done", "id": run_id}
-    )
+    return _finished(run, run_id, outcome)
 
 
 def submit_code(*, session_id: str, uid: str) -> Run:
@@ -170,38 +189,25 @@ def submit_code(*, session_id: str, uid: str) -> Run:
         )
     signature = judging.signature
     tests = [(test, False) for test in judging.visible] + [(test, True) for test in judging.hidden]
-    run_id = uuid.uuid4().hex
-    # The lock first: a run refused because another is in progress uses none of the user's runs.
-    lock = _lock(session_id, run_id, uid)
-    try:
-        _count(uid)
-        reference = _runs(session_id).document(run_id)
-        run = RunDoc(
-            kind="submit",
-            author=uid,
-            language=session.language,
-            status="queued",
-            total=len(tests),
-            created_at=now(),
-        )
-        reference.set(run.model_dump(by_alias=True))
-        code = session_code(session_id, session).text
-        reference.update({"status": "running"})
+    run = RunDoc(
+        kind="submit",
+        author=uid,
+        language=session.language,
+        status="queued",
+        total=len(tests),
+        created_at=now(),
+    )
+
+    def execute(code: str) -> dict[str, Any]:
         # The driver prints the answer after this mark; what the code prints before it is its own.
         mark = f"@@peerprep-{secrets.token_hex(8)}@@"
-        program = drivers.program(session.language, signature, code, mark)
-        try:
-            answer = run_tests(
-                language=session.language,
-                source=program,
-                inputs=[test.args for test, _ in tests],
-            )
-        except ApiError:
-            reference.update({"status": "done", "verdict": "runner_error", "finishedAt": now()})
-            raise
+        answer = run_tests(
+            language=session.language,
+            source=drivers.program(session.language, signature, code, mark),
+            inputs=[test.args for test, _ in tests],
+        )
         judged = judge(answer, tests, compare=signature.compare, mark=mark)
-        finished = now()
-        outcome = {
+        return {
             "status": "done",
             "verdict": judged.verdict,
             "tests": [test.model_dump(by_alias=True, exclude_none=True) for test in judged.tests],
@@ -211,23 +217,22 @@ def submit_code(*, session_id: str, uid: str) -> Run:
             "compileOutput": judged.compile_output,
             "timeMs": judged.time_ms,
             "memoryKb": judged.memory_kb,
-            "finishedAt": finished,
+            "finishedAt": now(),
         }
-        reference.update(outcome)
-        record_submission(
-            session_id=session_id,
-            submission=Submission(
-                run_id=run_id,
-                verdict=judged.verdict,
-                passed=judged.passed,
-                total=len(tests),
-                language=session.language,
-                submitted_by=uid,
-                submitted_at=finished,
-            ),
-        )
-    finally:
-        _unlock(lock, run_id)
+
+    run_id, outcome = _perform(session, session_id=session_id, uid=uid, run=run, execute=execute)
+    record_submission(
+        session_id=session_id,
+        submission=Submission(
+            run_id=run_id,
+            verdict=outcome["verdict"],
+            passed=outcome["passed"],
+            total=len(tests),
+            language=session.language,
+            submitted_by=uid,
+            submitted_at=outcome["finishedAt"],
+        ),
+    )
     _log.info(
         "code submitted",
         extra={
@@ -236,12 +241,10 @@ def submit_code(*, session_id: str, uid: str) -> Run:
             "uid": uid,
             "questionId": session.question.id,
             "language": session.language,
-            "verdict": judged.verdict,
-            "passed": judged.passed,
+            "verdict": outcome["verdict"],
+            "passed": outcome["passed"],
             "total": len(tests),
-            "timeMs": judged.time_ms,
+            "timeMs": outcome["timeMs"],
         },
     )
-    return Run.model_validate(
-        {**run.model_dump(by_alias=True), **outcome, "status": "done", "id": run_id}
-    )
+    return _finished(run, run_id, outcome)
