@@ -60,6 +60,7 @@ from typing import Any
 
 import requests
 
+from bench.stats import stack_cpu_s
 from bench.table import Figure
 from devstack import LocalStack
 from devstack.client import AuthEmulator, EditorClient, EmulatorUser, FirestoreRest, unique
@@ -640,20 +641,8 @@ def _load_average() -> list[float]:
 
 
 def _cpu_s(stack: LocalStack) -> dict[str, float]:
-    """CPU seconds used so far by each part of the stack (every process of its group)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    groups = {service.process.pid: name for name, service in stack.services.items()}
-    used = dict.fromkeys(groups.values(), 0.0)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        name = groups.get(int(fields[2]))  # the process group
-        if name is not None:
-            used[name] += sum(int(value) for value in fields[11:15]) / ticks
-    used["bench.load"] = sum(os.times()[:4])
-    return used
+    """CPU seconds used so far by each part of the stack, and by this load command."""
+    return {**stack_cpu_s(stack), "bench.load": sum(os.times()[:4])}
 
 
 def run_load(

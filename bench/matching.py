@@ -22,11 +22,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench.stats import p95, stack_cpu_s
 from bench.table import Figure
 from devstack import LocalStack
 from tests.support import AuthEmulator, EmulatorUser, unique
@@ -53,18 +53,12 @@ class Round:
             "buckets": self.buckets,
             "matched": len(self.waits),
             "medianWaitS": round(statistics.median(self.waits), 3) if self.waits else None,
-            "p95WaitS": round(_p95(self.waits), 3) if self.waits else None,
+            "p95WaitS": round(p95(self.waits), 3) if self.waits else None,
             "maxWaitS": round(max(self.waits), 3) if self.waits else None,
             "lastMatchS": round(self.last_match_s, 2),
             "violations": len(self.violations),
             "cpuS": self.cpu_s,
         }
-
-
-def _p95(values: list[float]) -> float:
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 def _players(stack: LocalStack, auth: AuthEmulator, count: int) -> list[EmulatorUser]:
@@ -119,26 +113,13 @@ def _check(players: list[EmulatorUser], docs: list[dict[str, Any]]) -> list[str]
     return violations
 
 
-def _cpu_s(stack: LocalStack) -> dict[str, float]:
-    """CPU seconds used so far by each part of the stack (its group's leader)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for name, service in stack.services.items():
-        try:
-            fields = Path(f"/proc/{service.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[name] = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / ticks
-    return used
-
-
 def _burst(
     stack: LocalStack, players: list[EmulatorUser], *, buckets: int, spread_s: float
 ) -> Round:
     """Send every player's request at its moment of the spread; wait until nobody waits."""
     from common.clients import firestore_client
 
-    cpu_before = _cpu_s(stack)
+    cpu_before = stack_cpu_s(stack)
     session = requests.Session()
     started = time.monotonic()
     step = spread_s / max(1, len(players) - 1) if spread_s else 0.0
@@ -171,7 +152,7 @@ def _burst(
     last_match_s = (last - first).total_seconds() if first and last else 0.0
     round_ = Round(len(players), buckets, waits, last_match_s)
     round_.violations = _check(players, docs)
-    cpu_after = _cpu_s(stack)
+    cpu_after = stack_cpu_s(stack)
     round_.cpu_s = {k: round(cpu_after[k] - cpu_before.get(k, 0.0), 1) for k in cpu_after}
     return round_
 

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.stats import p95
 from bench.table import Figure
 from runner.config import Settings, get_settings
 from runner.judge import Runner
@@ -112,10 +113,6 @@ def _typical_input() -> tuple[str, str]:
     return f"{_N}\n" + " ".join(map(str, values)) + "\n", f"{len(set(values))} {gap}"
 
 
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[-1]
-
-
 @dataclass(frozen=True)
 class Case:
     """One program of one language, its input and expected output."""
@@ -144,7 +141,7 @@ class Row:
         }
         for name, values in self.samples.items():
             figures[f"{name}P50"] = round(statistics.median(values), 1)
-            figures[f"{name}P95"] = round(_p95(values), 1)
+            figures[f"{name}P95"] = round(p95(values), 1)
             if name != "bare":
                 figures[f"{name}Ratio"] = round(statistics.median(values) / bare, 2)
         return figures
