@@ -48,6 +48,7 @@ __all__ = [
     "pages",
     "transaction",
     "transactional",
+    "write_if_unchanged",
 ]
 
 # Attempts of one transaction under contention before google-cloud-firestore gives up.
@@ -100,6 +101,27 @@ def transactional(
         return run
 
     return decorate
+
+
+def write_if_unchanged(reference: DocumentReference, read: Snapshot, data: dict[str, Any]) -> bool:
+    """Write ``data`` into the document if nobody changed it since ``read``; say if it held.
+
+    Optimistic concurrency without a transaction: ``create`` if it was missing, else an update
+    preconditioned on the read's update time. A caller that loses reads again and decides again;
+    nobody waits on a lock (contended transactions on one document wait for each other, seconds
+    on the emulator).
+    """
+    from google.api_core import exceptions
+
+    try:
+        if read.exists:
+            option = firestore_client().write_option(last_update_time=read.update_time)
+            reference.update(data, option=option)
+        else:
+            reference.create(data)
+    except (exceptions.Conflict, exceptions.FailedPrecondition, exceptions.Aborted):
+        return False
+    return True
 
 
 def pages(query: Any, *, order_by: str, page_size: int) -> Iterator[Snapshot]:

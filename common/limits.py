@@ -20,16 +20,13 @@ import datetime as dt
 import math
 import secrets
 import time
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import Snapshot, now
+from common.firestore import now, write_if_unchanged
 from common.logs import get_logger
-
-if TYPE_CHECKING:
-    from google.cloud.firestore import DocumentReference
 
 __all__ = ["RATE_LIMITS", "Window", "limit_api_call", "take"]
 
@@ -81,35 +78,18 @@ def take(
                 refusal.format(limit=limit, retry=window.retry_after),
                 headers={"Retry-After": str(window.retry_after)},
             )
-        if _write(reference, snapshot, uid=uid, count=used + 1, window=window):
+        counter = {
+            "uid": uid,
+            "count": used + 1,
+            "windowStart": window.start,
+            "expireAt": window.end + _EXPIRE_AFTER,
+        }
+        if write_if_unchanged(reference, snapshot, counter):
             return used + 1
         time.sleep(secrets.randbelow(20 * (attempt + 1)) / 1000)  # another call won: read again
     raise ApiError(
         ErrorCode.UNAVAILABLE, "Too many requests at once; try again", headers={"Retry-After": "1"}
     )
-
-
-def _write(
-    reference: DocumentReference, snapshot: Snapshot, *, uid: str, count: int, window: Window
-) -> bool:
-    """Write the new count if nobody changed the counter since ``snapshot``; say if it held."""
-    from google.api_core import exceptions
-
-    data = {
-        "uid": uid,
-        "count": count,
-        "windowStart": window.start,
-        "expireAt": window.end + _EXPIRE_AFTER,
-    }
-    try:
-        if snapshot.exists:
-            option = firestore_client().write_option(last_update_time=snapshot.update_time)
-            reference.update(data, option=option)
-        else:
-            reference.create(data)
-    except (exceptions.Conflict, exceptions.FailedPrecondition, exceptions.Aborted):
-        return False
-    return True
 
 
 _API_LIMITS = {

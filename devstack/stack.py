@@ -241,6 +241,7 @@ class LocalStack:
                     f"--port={self.ports['tasks']}",
                     f"--default-queue={self._queue_name()}",
                     "--max-retries=20",
+                    "--quiet",  # errors only: it logs every pending task ten times a second
                 ],
             )
             self._spawn(

@@ -135,14 +135,14 @@ def test_export_wipe_and_import_bring_every_document_back(
             == 200
         )
     code = api.get(f"/sessions/{session_id}", user=one).json()["code"]
-    # The worker lets its bucket's lease go a moment after pairing: wait for that last write.
+    # The worker lets the sweeper's lease go a moment after pairing: wait for that last write.
     deadline = time.monotonic() + 30
     while any(
         doc.get("lease")
         for path, doc in every_document(own_stack).items()
-        if path.startswith("matchBuckets/")
+        if path.startswith("matchSweeper/")
     ):
-        assert time.monotonic() < deadline, "a bucket's lease was never let go"
+        assert time.monotonic() < deadline, "the sweeper's lease was never let go"
         time.sleep(0.2)
     before = every_document(own_stack)
     assert {f"users/{one.uid}", f"users/{two.uid}", f"sessions/{session_id}"} <= set(before)

@@ -21,7 +21,15 @@ from common.clients import firestore_client
 from common.matching import CALLBACK_PATH
 from common.tasks import enqueue_callback
 from devstack import LocalStack
-from tests.support import Api, AuthEmulator, EmulatorUser, assert_error, unique, waiting_request
+from tests.support import (
+    Api,
+    AuthEmulator,
+    EmulatorUser,
+    assert_error,
+    at_once,
+    unique,
+    waiting_request,
+)
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
@@ -96,6 +104,19 @@ def log_records(stack: LocalStack, service: str = "api") -> Iterator[dict[str, A
 
 
 # ---- pairing -----------------------------------------------------------------------------------
+
+
+def sweeper_idle() -> Any:
+    """Wait until no sweeper holds the lease (one lingers a moment after its last pairing);
+    return the lease document's reference."""
+    from common.matching.service import _sweeper_ref
+
+    sweeper = _sweeper_ref()
+    deadline = time.monotonic() + 30
+    while (sweeper.get().to_dict() or {}).get("lease"):
+        assert time.monotonic() < deadline, "the sweeper's lease was never let go"
+        time.sleep(0.1)
+    return sweeper
 
 
 def test_two_compatible_users_are_matched_within_three_seconds(
@@ -380,8 +401,10 @@ def test_a_malformed_message_is_dropped(stack: LocalStack) -> None:
 
 def test_a_lost_publish_is_rescued_by_the_relax_callback(api: Api, auth: AuthEmulator) -> None:
     # Two compatible requests as a crash right after writing them would leave them: written and
-    # their callbacks scheduled, but never published. The relax callback publishes them.
+    # their callbacks scheduled, but never published. The relax callback publishes them. (Any
+    # sweep would find them too: wait until no sweeper works for an earlier test.)
     one, two = player(api, auth), player(api, auth)
+    sweeper_idle()
     now = dt.datetime.now(dt.UTC)
     for user in (one, two):
         request_id = uuid.uuid4().hex
@@ -530,13 +553,14 @@ def test_hundred_users_in_ten_groups_at_once(
     assert all(count == 1 for count in timed_out_groups.values())
 
 
-def test_a_message_finding_its_bucket_being_swept_leaves_word_and_the_holder_sweeps_again(
+def test_a_message_finding_the_sweeper_busy_leaves_word_and_the_holder_sweeps_again(
     api: Api, auth: AuthEmulator
 ) -> None:
     from common.matching import REQUESTS, handle_match_message
-    from common.matching.service import _again, _bucket_ref
+    from common.matching.service import _again
 
     one, two = player(api, auth), player(api, auth)
+    sweeper = sweeper_idle()
     at = dt.datetime.now(dt.UTC)
     ids = {user.uid: uuid.uuid4().hex for user in (one, two)}
     for user in (one, two):
@@ -550,29 +574,58 @@ def test_a_message_finding_its_bucket_being_swept_leaves_word_and_the_holder_swe
                 language="java",
             )
         )
-    bucket = _bucket_ref("hard", "java")
-    bucket.set(
+    sweeper.set(
         {"lease": "another-sweeper", "leaseUntil": at + dt.timedelta(seconds=30), "dirty": False}
     )
 
-    # Another sweeper holds the bucket: the message returns at once and leaves word.
+    # Another sweeper holds the lease: the message returns at once and leaves word.
     assert handle_match_message(uid=one.uid, request_id=ids[one.uid]) == (
-        "left to the bucket's sweep in progress"
+        "left to the sweep in progress"
     )
-    assert bucket.get().get("dirty") is True
+    assert sweeper.get().get("dirty") is True
     assert request_doc(one)["status"] == "waiting"
     # That holder, done with its sweep, is told to sweep again (and the word is taken).
-    assert _again(bucket, "another-sweeper") == "word"
-    assert bucket.get().get("dirty") is False
+    assert _again(sweeper, "another-sweeper") == "word"
+    assert sweeper.get().get("dirty") is False
+    # Each word costs the holder one more sweep; without word, it lets go.
+    assert handle_match_message(uid=one.uid, request_id=ids[one.uid]) == (
+        "left to the sweep in progress"
+    )
+    assert _again(sweeper, "another-sweeper") == "word"
+    assert _again(sweeper, "another-sweeper") == "done"
+    assert sweeper.get().get("lease") is None
 
-    # A holder that died: its lease runs out and the next message takes the bucket over.
-    bucket.set({"leaseUntil": at - dt.timedelta(seconds=1)}, merge=True)
-    # It pairs them, and keeps sweeping for a moment as the bucket was busy, then lets go.
+    # A holder that died: its lease runs out and the next message takes the sweeper over.
+    sweeper.set(
+        {"lease": "a-dead-sweeper", "leaseUntil": at - dt.timedelta(seconds=1), "dirty": True}
+    )
+    # It pairs them, and keeps sweeping for a moment as matching was busy, then lets go.
     outcome = handle_match_message(uid=two.uid, request_id=ids[two.uid])
     assert outcome.startswith("swept ") and outcome != "swept 1 times", outcome
     assert request_doc(one)["status"] == request_doc(two)["status"] == "matched"
     assert request_doc(one)["sessionId"] == request_doc(two)["sessionId"]
-    assert bucket.get().get("lease") is None
+    assert sweeper.get().get("lease") is None
+
+
+def test_the_lease_goes_to_exactly_one_of_many_messages_at_once(
+    api: Api, auth: AuthEmulator
+) -> None:
+    """Concurrent claims on the lease: one takes it, every other leaves word, none waits."""
+    from common.matching.service import _claim
+
+    sweeper = sweeper_idle()
+    sweeper.set({"lease": None, "leaseUntil": None, "dirty": False})
+    started = time.monotonic()
+    leases = at_once([lambda: _claim(sweeper)] * 8)
+    elapsed = time.monotonic() - started
+    taken = [lease for lease in leases if lease is not None]
+    assert len(taken) == 1, leases
+    stored = sweeper.get().to_dict() or {}
+    assert stored["lease"] == taken[0]
+    assert stored["dirty"] is True
+    # Optimistic writes: nobody waited on a lock (contended transactions wait ~2 s each here).
+    assert elapsed < 2.0, elapsed
+    sweeper.set({"lease": None, "leaseUntil": None}, merge=True)
 
 
 def test_a_burst_in_one_bucket_costs_a_few_sweeps_not_one_per_request(

@@ -305,9 +305,9 @@ TARGETS = (
     Target("runUsage/{uid_minute}", "runUsage/{run_usage}", "runUsage/{fresh}", _data(count=0)),
     Target("aiUsage/{uid_window}", "aiUsage/{ai_usage}", "aiUsage/{fresh}", _data(count=0)),
     Target(
-        "matchBuckets/{difficulty:language}",
-        "matchBuckets/easy:python",
-        "matchBuckets/{fresh}",
+        "matchSweeper/lease",
+        "matchSweeper/lease",
+        "matchSweeper/{fresh}",
         _data(leaseUntil=dt.datetime(2099, 1, 1, tzinfo=dt.UTC)),
     ),
     Target(

@@ -1,12 +1,12 @@
-"""Matching on Firestore, Pub/Sub and Cloud Tasks: requests, the bucket sweep, relax and expiry.
+"""Matching on Firestore, Pub/Sub and Cloud Tasks: requests, the sweep, relax and expiry.
 
 A bucket is one (difficulty, language): only requests in the same bucket can be compatible
-(``policy``). Every change of a bucket's outcome happens in ``sweep_bucket``, one Firestore
-transaction that reads the bucket's waiting requests and, all or nothing, pairs every compatible
-couple it finds (oldest first), creates their sessions and times out what is overdue. Messages
-are published with the bucket as ordering key, so the worker sweeps each bucket serially and
-transactions do not pile up on the same documents as load grows; a duplicate, late or stale
-message finds nothing waiting for it and changes nothing.
+(``policy``). Every change of a request's outcome happens in a sweep: the waiting requests are
+read and the pairs and their questions chosen outside any transaction, then written in
+transactions that re-read just those requests, pair the couples whose requests still wait as
+read (oldest first), create their sessions and time out what is overdue. One sweeper at a time
+holds a lease and serves every message that came meanwhile; a duplicate, late or stale message
+finds nothing waiting for it and changes nothing.
 
 Invariants (tests/test_matching.py): nobody is in two sessions; every request ends matched,
 cancelled or timed_out; two compatible requests never both time out while both waited; a stale
@@ -16,18 +16,29 @@ message or callback never changes a newer request.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
+import functools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.auth import AuthUser
+from common.catalogue import DIFFICULTIES, LANGUAGES, Difficulty, Language
 from common.clients import firestore_client
 from common.config import get_settings
 from common.errors import ApiError, ErrorCode
-from common.firestore import Collection, now, pages, transaction, transactional
+from common.firestore import (
+    Collection,
+    now,
+    pages,
+    transaction,
+    transactional,
+    write_if_unchanged,
+)
 from common.logs import get_logger
 from common.matching.models import MatchCreate, MatchRequest, MatchRequestDoc
 from common.matching.policy import Waiting, bucket_key, pair_up, question_topics
@@ -55,18 +66,26 @@ __all__ = [
     "orphaned_buckets",
     "publish_request",
     "request_match",
-    "serve_bucket",
+    "serve_waiting",
     "sweep_bucket",
+    "sweep_waiting",
 ]
 
 CALLBACK_PATH = "/internal/match-timeout"
 REQUESTS = Collection("matchRequests", MatchRequestDoc)
-# Most waiting requests one sweep reads (oldest first); the holder sweeps again for the rest.
+# Most waiting requests one sweep reads (oldest first), in all and per bucket; the holder sweeps
+# again for the rest.
+_WAITING_LIMIT = 1000
 _BUCKET_LIMIT = 400
-# Pairs written per transaction: 3 writes each, far below Firestore's 500 per commit.
-_PAIRS_PER_COMMIT = 100
-# How long a bucket's sweeper holds its lease without renewing it (each sweep renews it).
-_LEASE = dt.timedelta(seconds=30)
+# Pairs written per transaction (3 writes each, far below Firestore's 500 per commit); a sweep's
+# transactions, and its buckets, run side by side, at most this many at once.
+_PAIRS_PER_COMMIT = 25
+_AT_ONCE = 4
+# The sweeper's lease, and how long it holds it without renewing it (each sweep renews it).
+_SWEEPER = ("matchSweeper", "lease")
+_LEASE = dt.timedelta(seconds=15)
+# Reads and conditional writes of the lease document before a caller gives up.
+_LEASE_ATTEMPTS = 50
 # A busy bucket's holder sweeps again after this pause while its last pairing is this recent,
 # for at most this long in all.
 _BUSY_PAUSE_S = 0.05
@@ -80,6 +99,7 @@ _NO_QUESTION = (
     "try another difficulty"
 )
 _log = get_logger(__name__)
+_T = TypeVar("_T")
 
 
 class NotDueError(Exception):
@@ -266,6 +286,12 @@ class SweepResult:
     timed_out: list[Waiting]
     no_question: list[Waiting]
 
+    def absorb(self, other: SweepResult) -> None:
+        """Add what another sweep (or chunk of one) did."""
+        self.sessions.extend(other.sessions)
+        self.timed_out.extend(other.timed_out)
+        self.no_question.extend(other.no_question)
+
 
 def _bucket_query(difficulty: str, language: str) -> Any:
     from google.cloud.firestore_v1.base_query import FieldFilter
@@ -393,53 +419,125 @@ def sweep_bucket(
     nothing slow holds a transaction and a pair is made exactly once. One span
     (``matching.sweep``) holds the chunks' ``matching.sweep.commit`` transactions.
     """
-    bucket = bucket_key(difficulty, language)
+    clock = time.perf_counter()
+    at = now()
+    waiting = _read(_bucket_query(difficulty, language))
+    read_ms = (time.perf_counter() - clock) * 1000
+    return _sweep_group(
+        bucket_key(difficulty, language), waiting, at=at, sampler=sampler, read_ms=read_ms
+    )
+
+
+def sweep_waiting(*, samplers: dict[str, QuestionSampler] | None = None) -> SweepResult:
+    """Sweep every bucket that holds a waiting request, from one read of the oldest of them.
+
+    When that read is full, the buckets are read one by one instead, so that a crowd waiting in
+    one bucket (topics nobody shares yet) never hides another bucket's requests. ``samplers``
+    keeps one question sampler per difficulty across the sweeps of one sweeper.
+    """
+    clock = time.perf_counter()
+    at = now()
+    waiting = _read(_waiting_query())
+    groups: dict[tuple[Difficulty, Language], list[Waiting]] = {}
+    if len(waiting) < _WAITING_LIMIT:
+        for request in waiting:
+            groups.setdefault((request.difficulty, request.language), []).append(request)
+    else:
+        for difficulty in DIFFICULTIES:
+            for language in LANGUAGES:
+                found = _read(_bucket_query(difficulty, language))
+                if found:
+                    groups[(difficulty, language)] = found
+    read_ms = (time.perf_counter() - clock) * 1000
+    samplers = {} if samplers is None else samplers
+    for difficulty, _ in groups:
+        samplers.setdefault(difficulty, QuestionSampler(difficulty))
+    result = SweepResult(sessions=[], timed_out=[], no_question=[])
+    parts = _side_by_side(
+        [
+            functools.partial(
+                _sweep_group,
+                bucket_key(difficulty, language),
+                group,
+                at=at,
+                sampler=samplers[difficulty],
+                read_ms=read_ms,
+            )
+            for (difficulty, language), group in groups.items()
+        ]
+    )
+    for part in parts:
+        result.absorb(part)
+    return result
+
+
+def _side_by_side(calls: list[Callable[[], _T]]) -> list[_T]:
+    """Run the calls in threads (each in a copy of the caller's context, so its spans nest under
+    the caller's); return their results in order, or raise the first failure."""
+    if len(calls) <= 1:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=min(_AT_ONCE, len(calls))) as pool:
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
+        return [future.result() for future in futures]
+
+
+def _read(query: Any) -> list[Waiting]:
+    return [Waiting.of(s.id, REQUESTS.parse(s.to_dict() or {})) for s in query.get()]
+
+
+def _waiting_query() -> Any:
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    return (
+        REQUESTS.collection()
+        .where(filter=FieldFilter("status", "==", "waiting"))
+        .order_by("createdAt")
+        .limit(_WAITING_LIMIT)
+    )
+
+
+def _sweep_group(
+    bucket: str,
+    waiting: list[Waiting],
+    *,
+    at: dt.datetime,
+    sampler: QuestionSampler | None,
+    read_ms: float,
+) -> SweepResult:
     with span("matching.sweep", attributes={"peerprep.bucket": bucket}) as current:
-        result = _sweep(difficulty, language, sampler)
+        clock = time.perf_counter()
+        planned, overdue, profiles = _plan(waiting, at, sampler)
+        plan = time.perf_counter()
+        result = SweepResult(sessions=[], timed_out=[], no_question=[])
+        chunks = [
+            slice(index, index + _PAIRS_PER_COMMIT)
+            for index in range(0, max(len(planned), len(overdue)), _PAIRS_PER_COMMIT)
+        ]
+        parts = _side_by_side(
+            [
+                functools.partial(_commit, planned[chunk], overdue[chunk], profiles, at)
+                for chunk in chunks
+            ]
+        )
+        for part in parts:
+            result.absorb(part)
+        done = time.perf_counter()
         current.set_attributes(
             {
                 "peerprep.pairs": len(result.sessions),
                 "peerprep.timed_out": len(result.timed_out) + len(result.no_question),
             }
         )
-    return result
-
-
-def _sweep(difficulty: str, language: str, sampler: QuestionSampler | None) -> SweepResult:
-    clock = time.perf_counter()
-    at = now()
-    waiting = [
-        Waiting.of(s.id, REQUESTS.parse(s.to_dict() or {}))
-        for s in _bucket_query(difficulty, language).get()
-    ]
-    read = time.perf_counter()
-    planned, overdue, profiles = _plan(waiting, at, sampler)
-    plan = time.perf_counter()
-    result = SweepResult(sessions=[], timed_out=[], no_question=[])
-    parts = [
-        _commit(
-            planned[index : index + _PAIRS_PER_COMMIT],
-            overdue[index : index + _PAIRS_PER_COMMIT],
-            profiles,
-            at,
-        )
-        for index in range(0, max(len(planned), len(overdue)), _PAIRS_PER_COMMIT)
-    ]
-    for part in parts:
-        result.sessions.extend(part.sessions)
-        result.timed_out.extend(part.timed_out)
-        result.no_question.extend(part.no_question)
-    done = time.perf_counter()
     _log.info(
         "bucket swept",
         extra={
             "event": "bucket_swept",
-            "bucket": bucket_key(difficulty, language),
+            "bucket": bucket,
             "waiting": len(waiting),
             "pairs": len(result.sessions),
             "skipped": len(planned) - len(result.sessions) - len(result.no_question) // 2,
-            "readMs": round((read - clock) * 1000, 1),
-            "planMs": round((plan - read) * 1000, 1),
+            "readMs": round(read_ms, 1),
+            "planMs": round((plan - clock) * 1000, 1),
             "commitMs": round((done - plan) * 1000, 1),
         },
     )
@@ -447,11 +545,11 @@ def _sweep(difficulty: str, language: str, sampler: QuestionSampler | None) -> S
     return result
 
 
-# ---- one sweep at a time per bucket, serving every message that came meanwhile -----------------
+# ---- one sweeper at a time, serving every message that came meanwhile --------------------------
 
 
-def _bucket_ref(difficulty: str, language: str) -> DocumentReference:
-    return firestore_client().collection("matchBuckets").document(bucket_key(difficulty, language))
+def _sweeper_ref() -> DocumentReference:
+    return firestore_client().collection(_SWEEPER[0]).document(_SWEEPER[1])
 
 
 def _held(data: dict[str, Any], at: dt.datetime) -> bool:
@@ -460,85 +558,81 @@ def _held(data: dict[str, Any], at: dt.datetime) -> bool:
 
 
 def _claim(reference: DocumentReference) -> str | None:
-    """Take the bucket's lease, or leave word for its holder to sweep again; the lease or None."""
+    """Take the sweeper's lease, or leave word for its holder to sweep again; the lease or None.
 
-    at = now()
-    seen = reference.get().to_dict() or {}
-    if _held(seen, at) and seen.get("dirty"):
-        return None  # its holder sweeps again after its sweep: it will see this request too
-
-    @transactional("matching.lease.claim")
-    def _take(transaction: Transaction) -> str | None:
-        data = reference.get(transaction=transaction).to_dict() or {}
+    The lease document is written optimistically (``write_if_unchanged``), never in a
+    transaction: the messages of a burst all touch it, and contended transactions on one
+    document wait for each other.
+    """
+    for _ in range(_LEASE_ATTEMPTS):
+        read = reference.get()
+        data = read.to_dict() or {}
+        at = now()
         if _held(data, at):
-            if not data.get("dirty"):
-                transaction.set(reference, {"dirty": True}, merge=True)
-            return None
+            if data.get("dirty") or write_if_unchanged(reference, read, {"dirty": True}):
+                return None  # its holder sweeps again after its sweep: it will see this request
+            continue
         lease = uuid.uuid4().hex
-        transaction.set(
-            reference, {"lease": lease, "leaseUntil": at + _LEASE, "dirty": False}, merge=True
-        )
-        return lease
-
-    taken: str | None = _take(transaction())
-    return taken
+        if write_if_unchanged(
+            reference, read, {"lease": lease, "leaseUntil": at + _LEASE, "dirty": False}
+        ):
+            return lease
+    raise RuntimeError("the sweeper's lease is too contended: the message comes again")
 
 
 def _again(reference: DocumentReference, lease: str, *, busy: bool = False) -> str:
     """After a sweep: ``"word"`` (word came meanwhile) or ``"busy"`` (the sweep paired someone)
     keep the lease for another sweep; otherwise ``"done"``, and the lease is let go."""
-
-    @transactional("matching.lease.renew")
-    def _decide(transaction: Transaction) -> str:
-        data = reference.get(transaction=transaction).to_dict() or {}
+    for _ in range(_LEASE_ATTEMPTS):
+        read = reference.get()
+        data = read.to_dict() or {}
         if data.get("lease") != lease:
             return "done"  # it expired and another took it: that one sweeps now
         if data.get("dirty") or busy:
-            transaction.set(reference, {"dirty": False, "leaseUntil": now() + _LEASE}, merge=True)
-            return "word" if data.get("dirty") else "busy"
-        transaction.set(reference, {"lease": None, "leaseUntil": None}, merge=True)
-        return "done"
-
-    again: str = _decide(transaction())
-    return again
+            renewed = {"dirty": False, "leaseUntil": now() + _LEASE}
+            if write_if_unchanged(reference, read, renewed):
+                return "word" if data.get("dirty") else "busy"
+        elif write_if_unchanged(reference, read, {"lease": None, "leaseUntil": None}):
+            return "done"
+    return "word"  # word keeps coming while the holder tries to let go: sweep again
 
 
 def _let_go(reference: DocumentReference, lease: str) -> None:
     """Give the lease back after a failed sweep, keeping the word that a sweep is due."""
-
-    @transactional("matching.lease.release")
-    def _release(transaction: Transaction) -> None:
-        data = reference.get(transaction=transaction).to_dict() or {}
-        if data.get("lease") == lease:
-            transaction.set(reference, {"lease": None, "leaseUntil": None}, merge=True)
-
-    _release(transaction())
+    for _ in range(_LEASE_ATTEMPTS):
+        read = reference.get()
+        if (read.to_dict() or {}).get("lease") != lease:
+            return
+        if write_if_unchanged(reference, read, {"lease": None, "leaseUntil": None}):
+            return
 
 
-def serve_bucket(*, difficulty: str, language: str) -> int:
-    """Sweep the bucket, and again while requests came during the sweep; the number of sweeps.
+def serve_waiting() -> int:
+    """Sweep every waiting request, and again while requests came during the sweep; the number
+    of sweeps.
 
-    One sweep at a time per bucket: a message that finds the bucket being swept leaves word
-    (``dirty``) and returns at once, and the holder of the lease sweeps again before letting it
-    go, so every request written before a sweep began is seen by one, and a burst of messages
-    costs a few sweeps rather than one each. While the bucket is busy (a sweep paired people in
-    the last ``_LINGER_S``), the holder also sweeps again after a short pause without waiting for
-    word: in a burst the messages trail the requests (push delivery lags behind publishing), and
-    the requests they name are found by the bucket's reads anyway. A holder that dies loses its
-    lease after ``_LEASE``; one holds it at most ``_BUSY_FOR_S`` before the next message takes over.
+    One sweeper at a time (the lease ``matchSweeper/lease``): a message that finds the lease held
+    leaves word (``dirty``) and returns at once, and the holder sweeps again before letting the
+    lease go, so every request written before a sweep began is seen by one, and a burst of
+    messages costs a few sweeps rather than one each. While matching is busy (a sweep paired
+    people in the last ``_LINGER_S``), the holder also sweeps again after a short pause without
+    waiting for word: in a burst the messages trail the requests (push delivery lags behind
+    publishing), and the requests they name are found by the sweep's read anyway. A single
+    sweeper for every bucket keeps it to one push held open, however many buckets are busy,
+    and the others answer at once. A holder that dies loses its lease after ``_LEASE``; one
+    holds it at most ``_BUSY_FOR_S`` before the next message takes over.
     """
-    reference = _bucket_ref(difficulty, language)
+    reference = _sweeper_ref()
     lease = _claim(reference)
     if lease is None:
         return 0
     sweeps = 0
     started = time.monotonic()
-    # One sample of questions per topic set for all the holder's sweeps.
-    sampler = QuestionSampler(difficulty)  # type: ignore[arg-type]
+    samplers: dict[str, QuestionSampler] = {}  # one sample of questions per topic set
     paired_at = started - _LINGER_S  # no lingering before a sweep pairs someone
     try:
         while True:
-            result = sweep_bucket(difficulty=difficulty, language=language, sampler=sampler)
+            result = sweep_waiting(samplers=samplers)
             sweeps += 1
             clock = time.monotonic()
             if result.sessions:
@@ -614,12 +708,12 @@ def _current(uid: str, request_id: str) -> MatchRequestDoc | None:
 
 
 def handle_match_message(*, uid: str, request_id: str) -> str:
-    """Serve the request's bucket if the request still waits; otherwise do nothing."""
+    """Sweep (or leave word for the sweeper) if the request still waits; otherwise do nothing."""
     request = _current(uid, request_id)
     if request is None or request.status != "waiting":
         return "stale"
-    sweeps = serve_bucket(difficulty=request.difficulty, language=request.language)
-    return f"swept {sweeps} times" if sweeps else "left to the bucket's sweep in progress"
+    sweeps = serve_waiting()
+    return f"swept {sweeps} times" if sweeps else "left to the sweep in progress"
 
 
 def handle_timeout(*, uid: str, request_id: str, stage: str) -> str:

@@ -141,17 +141,25 @@ interface Participant {
   provider: FirestoreYjsProvider;
   status: () => ProviderStatus;
   text: () => string;
+  /** The provider's statuses and errors, in order, for a failure's message. */
+  events: string[];
 }
 
 function participant(sessionId: string, uid: string): Participant {
   const doc = new Y.Doc();
   const provider = new FirestoreYjsProvider({ db: firestoreAs(uid), sessionId, uid, doc, batchMs: 50 });
   let status: ProviderStatus = 'connecting';
+  const events: string[] = [];
+  const started = Date.now();
   provider.on('status', (next) => {
     status = next;
+    events.push(`${Date.now() - started} ms: ${next}`);
+  });
+  provider.on('error', (error) => {
+    events.push(`${Date.now() - started} ms: error ${error instanceof Error ? error.message : String(error)}`);
   });
   provider.start();
-  return { doc, provider, status: () => status, text: () => doc.getText(TEXT_NAME).toString() };
+  return { doc, provider, status: () => status, text: () => doc.getText(TEXT_NAME).toString(), events };
 }
 
 function stopEmulator(): void {
@@ -195,7 +203,11 @@ describe('FirestoreYjsProvider on the Firestore emulator', () => {
     alice.doc.getText(TEXT_NAME).insert(STARTER.length, '# alice\n');
     bob.doc.getText(TEXT_NAME).insert(0, '# bob\n');
     const first = `# bob\n${STARTER}# alice\n`;
-    const seen = (): string => JSON.stringify({ alice: [alice.status(), alice.text()], bob: [bob.status(), bob.text()] });
+    const seen = (): string =>
+      JSON.stringify({
+        alice: [alice.status(), alice.text(), alice.events],
+        bob: [bob.status(), bob.text(), bob.events],
+      });
     await waitFor(() => alice.text() === first && bob.text() === first, () => `both edits: ${seen()}`);
 
     // The server compacts; both resync on the same documents and go on editing.
