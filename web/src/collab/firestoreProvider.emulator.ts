@@ -192,40 +192,51 @@ afterAll(async () => {
 });
 
 describe('FirestoreYjsProvider on the Firestore emulator', () => {
-  it('two participants converge, across a compaction, until the session ends', async () => {
-    await createSession('s1');
-    const alice = participant('s1', 'alice');
-    const bob = participant('s1', 'bob');
-    await Promise.all([alice.provider.whenSynced(), bob.provider.whenSynced()]);
-    expect(alice.text()).toBe(STARTER);
-    expect(alice.status()).toBe('synced');
+  // The gcloud Firestore emulator now and then corrupts a frame of a Listen stream: the SDK's debug
+  // log shows "RESOURCE_EXHAUSTED: Received message larger than max (571148809 vs 17825792)" right
+  // after a target is added, in about one run in four of this file. The SDK then waits up to 60 s
+  // before it listens again, longer than this test. A retry runs the whole scenario again on a
+  // fresh session; a failure of the provider itself fails every attempt.
+  it('two participants converge, across a compaction, until the session ends', { retry: 2, timeout: 60_000 }, async () => {
+    const id = `s1-${Date.now().toString(36)}`;
+    await createSession(id);
+    const alice = participant(id, 'alice');
+    const bob = participant(id, 'bob');
+    const everyone = [alice, bob];
+    try {
+      await Promise.all([alice.provider.whenSynced(), bob.provider.whenSynced()]);
+      expect(alice.text()).toBe(STARTER);
+      expect(alice.status()).toBe('synced');
 
-    alice.doc.getText(TEXT_NAME).insert(STARTER.length, '# alice\n');
-    bob.doc.getText(TEXT_NAME).insert(0, '# bob\n');
-    const first = `# bob\n${STARTER}# alice\n`;
-    const seen = (): string =>
-      JSON.stringify({
-        alice: [alice.status(), alice.text(), alice.events],
-        bob: [bob.status(), bob.text(), bob.events],
-      });
-    await waitFor(() => alice.text() === first && bob.text() === first, () => `both edits: ${seen()}`);
+      alice.doc.getText(TEXT_NAME).insert(STARTER.length, '# alice\n');
+      bob.doc.getText(TEXT_NAME).insert(0, '# bob\n');
+      const first = `# bob\n${STARTER}# alice\n`;
+      const seen = (): string =>
+        JSON.stringify({
+          alice: [alice.status(), alice.text(), alice.events],
+          bob: [bob.status(), bob.text(), bob.events],
+        });
+      await waitFor(() => alice.text() === first && bob.text() === first, () => `both edits: ${seen()}`);
 
-    // The server compacts; both resync on the same documents and go on editing.
-    await waitFor(async () => (await compact('s1')) >= 2, 'a compaction of both edits');
-    alice.doc.getText(TEXT_NAME).insert(first.length, '# after\n');
-    const second = `${first}# after\n`;
-    await waitFor(() => alice.text() === second && bob.text() === second, () => `edit after compaction: ${seen()}`);
-    expect(bob.text()).toBe(second);
+      // The server compacts; both resync on the same documents and go on editing.
+      await waitFor(async () => (await compact(id)) >= 2, 'a compaction of both edits');
+      alice.doc.getText(TEXT_NAME).insert(first.length, '# after\n');
+      const second = `${first}# after\n`;
+      await waitFor(() => alice.text() === second && bob.text() === second, () => `edit after compaction: ${seen()}`);
+      expect(bob.text()).toBe(second);
 
-    // A late joiner reads the compacted snapshot and the update after it.
-    const carol = participant('s1', 'alice');
-    await carol.provider.whenSynced();
-    expect(carol.text()).toBe(second);
+      // A late joiner reads the compacted snapshot and the update after it.
+      const carol = participant(id, 'alice');
+      everyone.push(carol);
+      await carol.provider.whenSynced();
+      expect(carol.text()).toBe(second);
 
-    await endSession('s1');
-    await waitFor(() => alice.status() === 'ended' && bob.status() === 'ended', () => `ended: ${seen()}`);
-    for (const p of [alice, bob, carol]) p.provider.destroy();
-  }, 60_000);
+      await endSession(id);
+      await waitFor(() => alice.status() === 'ended' && bob.status() === 'ended', () => `ended: ${seen()}`);
+    } finally {
+      for (const p of everyone) p.provider.destroy();
+    }
+  });
 
   it('the rules take what the transport writes, and refuse it over the size limit, from others, or once ended', async () => {
     await createSession('s2');
