@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from google.cloud.pubsub_v1 import PublisherClient
 
 __all__ = [
+    "bound_calls",
     "checked_id",
     "firestore_client",
     "publisher",
@@ -50,11 +51,38 @@ def checked_id(value: str, *, what: str) -> str:
 
 @functools.cache
 def firestore_client() -> firestore.Client:
-    """Return this instance's Firestore client."""
+    """Return this instance's Firestore client (each call bounded: ``bound_calls``)."""
     from google.cloud import firestore
 
     settings = get_settings()
-    return firestore.Client(project=settings.project_id, database=settings.firestore_database)
+    client = firestore.Client(project=settings.project_id, database=settings.firestore_database)
+    bound_calls(client, settings.firestore_call_timeout_s)
+    return client
+
+
+def bound_calls(client: firestore.Client, seconds: float) -> int:
+    """Make every call of ``client`` give up after ``seconds``, its retries included; return how
+    many methods were bounded.
+
+    The library retries an unavailable Firestore for 60 to 300 s by default, so a request would
+    hang that long, and end in the platform's timeout, while Firestore is down. Bounded, the call
+    raises ``RetryError`` (or ``DeadlineExceeded``), which the HTTP layer answers with 503 and
+    ``Retry-After``. The library has no public setting for its default retries: this changes
+    those of the client's generated methods, which keep their own rules of what to retry.
+    ``tests/test_faults.py`` checks it against the stopped emulator, so a library update that
+    moves them fails there.
+    """
+    bounded = 0
+    transport = client._firestore_api._transport
+    for method in transport._wrapped_methods.values():
+        retry = getattr(method, "_retry", None)
+        if retry is not None:
+            method._retry = retry.with_timeout(seconds)
+            bounded += 1
+        timeout = getattr(method, "_timeout", None)
+        if isinstance(timeout, int | float):
+            method._timeout = min(timeout, seconds)
+    return bounded
 
 
 @functools.cache

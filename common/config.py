@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     auth_check_revoked: bool = True
     dependency_timeout_s: float = Field(default=3.0, gt=0, le=30)
+    firestore_call_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Most seconds one Firestore call may take, its retries included.",
+    )
     trace_exporter: Literal["cloud", "log", "none"] | None = Field(
         default=None,
         description=(

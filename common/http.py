@@ -349,7 +349,8 @@ def _finish(
     return response
 
 
-_TRANSIENT = {"Aborted", "ServiceUnavailable", "DeadlineExceeded", "TooManyRequests"}
+# RetryError: a call's retries ran out of time (common.clients.bound_calls).
+_TRANSIENT = {"Aborted", "ServiceUnavailable", "DeadlineExceeded", "TooManyRequests", "RetryError"}
 
 
 def _is_transient(exc: BaseException) -> bool:

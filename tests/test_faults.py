@@ -43,7 +43,13 @@ from tests.support import (
 T = TypeVar("T")
 
 # Requests made through the API here wait long enough never to expire during a test.
-FAULTS_ENV = {**TEST_ENV, "MATCH_RELAX_SECONDS": "2", "MATCH_EXPIRE_SECONDS": "30"}
+FAULTS_ENV = {
+    **TEST_ENV,
+    "MATCH_RELAX_SECONDS": "2",
+    "MATCH_EXPIRE_SECONDS": "30",
+    # Each Firestore call gives up after this long, its retries included (default 10 s).
+    "FIRESTORE_CALL_TIMEOUT_S": "4",
+}
 
 
 @pytest.fixture(scope="module")
@@ -434,6 +440,17 @@ def test_firestore_stopped_and_restarted_during_a_run(
         assert time.monotonic() - started < 10
         assert_error(ready, 503, "unavailable")
         assert [detail["field"] for detail in ready.json()["error"]["details"]] == ["firestore"]
+        # The API answers promptly too: each Firestore call gives up after its bound (4 s
+        # here) rather than the client library's minutes of retries, and the answer is 503.
+        for method, path, body in (
+            ("GET", "/users/me", None),
+            ("POST", "/match", {"difficulty": "easy", "topics": [], "language": "python"}),
+        ):
+            started = time.monotonic()
+            answer = api.request(method, path, json=body, user=three)
+            assert time.monotonic() - started < 4 + 6, (path, time.monotonic() - started)
+            assert_error(answer, 503, "unavailable")
+            assert answer.headers["Retry-After"] == "1"
     finally:
         faults.start_firestore(import_data=export)
         faults.wait_http("firestore", f"http://{faults.host('firestore')}/")

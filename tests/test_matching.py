@@ -628,6 +628,57 @@ def test_the_lease_goes_to_exactly_one_of_many_messages_at_once(
     sweeper.set({"lease": None, "leaseUntil": None}, merge=True)
 
 
+@pytest.mark.usefixtures("stack")
+def test_a_crowd_waiting_in_one_bucket_never_hides_another_bucket(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the sweep's one read of the oldest waiting requests is full, it reads each bucket on
+    its own: here three old requests nobody can pair fill it, and two overdue requests of
+    another bucket still end (without the per-bucket reads they would wait on)."""
+    from common.matching import REQUESTS, service
+
+    monkeypatch.setattr(service, "_WAITING_LIMIT", 3)
+    sweeper_idle()
+    now = dt.datetime.now(dt.UTC)
+    crowd = [unique("crowd") for _ in range(3)]
+    late = [unique("late") for _ in range(2)]
+    for uid in crowd:  # older than anything else waiting; topics nobody shares; not relaxed
+        REQUESTS.ref(uid).set(
+            waiting_request(
+                uid,
+                request_id=uuid.uuid4().hex,
+                at=now - dt.timedelta(days=2),
+                expires_in_s=3 * 86400,
+                difficulty="medium",
+                language="cpp",
+                topics=[unique("topic")],
+                relaxAt=now + dt.timedelta(hours=1),
+            )
+        )
+    for uid in late:  # overdue in another bucket: the sweep that reads them ends them
+        REQUESTS.ref(uid).set(
+            waiting_request(
+                uid,
+                request_id=uuid.uuid4().hex,
+                at=now - dt.timedelta(seconds=40),
+                expires_in_s=10,
+                difficulty="hard",
+                language="javascript",
+                topics=[unique("topic")],
+            )
+        )
+    try:
+        service.sweep_waiting()
+        statuses = {uid: (REQUESTS.ref(uid).get().to_dict() or {})["status"] for uid in late}
+        assert "waiting" not in statuses.values(), statuses
+        assert all(
+            (REQUESTS.ref(uid).get().to_dict() or {})["status"] == "waiting" for uid in crowd
+        )
+    finally:
+        for uid in crowd + late:
+            REQUESTS.ref(uid).delete()
+
+
 def test_a_burst_in_one_bucket_costs_a_few_sweeps_not_one_per_request(
     api: Api, auth: AuthEmulator, stack: LocalStack
 ) -> None:

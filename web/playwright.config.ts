@@ -6,6 +6,12 @@ import { defineConfig } from '@playwright/test';
 const chromium =
   process.env.CHROMIUM_PATH ?? ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((path) => existsSync(path));
 
+// The journey runs at a laptop's size; PEERPREP_E2E_VIEWPORT=390x844 runs it at a phone's, to look
+// at the screenshots of a narrow screen.
+const size = /^(\d+)x(\d+)$/.exec(process.env.PEERPREP_E2E_VIEWPORT ?? '1366x820');
+if (size === null) throw new Error('PEERPREP_E2E_VIEWPORT must be WIDTHxHEIGHT, such as 390x844');
+const [width, height] = [Number(size[1]), Number(size[2])];
+
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/artifacts',
@@ -19,7 +25,7 @@ export default defineConfig({
   use: {
     baseURL: process.env.PEERPREP_WEB_URL,
     browserName: 'chromium',
-    viewport: { width: 1366, height: 820 },
+    viewport: { width, height },
     launchOptions: {
       ...(chromium ? { executablePath: chromium } : {}),
       // Root (CI) cannot use the sandbox.
