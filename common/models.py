@@ -60,8 +60,24 @@ class ApiInput(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    """Say in the JSON schema what ``ApiPatch`` checks: a field may be left out, never null, and
+    at least one is given (pydantic would publish each optional field as nullable)."""
+    schema["minProperties"] = 1
+    for field in schema.get("properties", {}).values():
+        kinds = [kind for kind in field.pop("anyOf", []) if kind != {"type": "null"}]
+        if len(kinds) == 1:
+            field.update(kinds[0])
+        elif kinds:
+            field["anyOf"] = kinds
+        if field.get("default", ...) is None:
+            del field["default"]
+
+
 class ApiPatch(ApiInput):
     """Base of partial updates: at least one field, and none of them null."""
+
+    model_config = ConfigDict(json_schema_extra=_patch_schema)
 
     @model_validator(mode="after")
     def _something_to_change(self) -> ApiPatch:

@@ -90,9 +90,6 @@ BODY_TARGETS: dict[str, tuple[str, list[str]]] = {
     "ai_review": ("sessionId", ["__session__"]),
     "match_timeout": ("uid", ["__matcher-uid__", "__member-uid__"]),
 }
-# Partial updates refuse null fields (and nothing to change): positive cases without the nulls
-# get past that to the update itself.
-PATCHES = {"users_update_me", "questions_update"}
 STREAMS = {"ai_hint", "ai_explain", "ai_review"}
 
 
@@ -187,12 +184,6 @@ def _with_body_field(case: Case, name: str, value: str) -> Case:
     return case
 
 
-def _without_nulls(case: Case) -> Case:
-    if isinstance(case.body, dict):
-        case.body = {key: value for key, value in case.body.items() if value is not None}
-    return case
-
-
 def _streaming(case: Case) -> Case:
     headers = CaseInsensitiveDict(case.headers or {})
     headers["Accept"] = "text/event-stream"
@@ -216,8 +207,6 @@ def strategy_for(schema: OpenApiSchema, endpoint: Endpoint) -> st.SearchStrategy
         strategies.append(aimed)
         if endpoint.name in STREAMS:
             strategies.append(aimed.map(_streaming))
-    if endpoint.name in PATCHES:
-        strategies.extend(strategy.map(_without_nulls) for strategy in strategies[2:] or [positive])
     return st.one_of(*strategies)
 
 

@@ -895,26 +895,20 @@ export interface components {
          * @description Change some of one's own profile fields.
          */
         ProfileUpdate: {
-            /**
-             * Username
-             * @default null
-             */
-            username?: string | null;
-            /**
-             * Displayname
-             * @default null
-             */
-            displayName?: string | null;
+            /** Username */
+            username?: string;
+            /** Displayname */
+            displayName?: string;
             /**
              * Preferredlanguage
-             * @default null
+             * @enum {string}
              */
-            preferredLanguage?: ("python" | "javascript" | "java" | "cpp") | null;
+            preferredLanguage?: "python" | "javascript" | "java" | "cpp";
             /**
              * Proficiency
-             * @default null
+             * @enum {string}
              */
-            proficiency?: ("beginner" | "intermediate" | "advanced") | null;
+            proficiency?: "beginner" | "intermediate" | "advanced";
         };
         /**
          * Question
@@ -1072,43 +1066,24 @@ export interface components {
          * @description Change some fields of a question.
          */
         QuestionUpdate: {
-            /**
-             * Title
-             * @default null
-             */
-            title?: string | null;
-            /**
-             * Description
-             * @default null
-             */
-            description?: string | null;
+            /** Title */
+            title?: string;
+            /** Description */
+            description?: string;
             /**
              * Difficulty
-             * @default null
+             * @enum {string}
              */
-            difficulty?: ("easy" | "medium" | "hard") | null;
-            /**
-             * Topics
-             * @default null
-             */
-            topics?: ("arrays" | "strings" | "hash-table" | "two-pointers" | "sliding-window" | "stack" | "queue" | "linked-list" | "trees" | "binary-search" | "graphs" | "breadth-first-search" | "depth-first-search" | "dynamic-programming" | "greedy" | "sorting" | "heap" | "recursion" | "backtracking" | "bit-manipulation" | "math" | "matrix" | "intervals" | "trie" | "union-find" | "design")[] | null;
-            /**
-             * Examples
-             * @default null
-             */
-            examples?: components["schemas"]["Example"][] | null;
-            /**
-             * Constraints
-             * @default null
-             */
-            constraints?: string[] | null;
-            /** @default null */
-            starterCode?: components["schemas"]["StarterCode"] | null;
-            /**
-             * Signature
-             * @default null
-             */
-            signature?: (components["schemas"]["FunctionSignature"] | components["schemas"]["DesignSignature"] | components["schemas"]["CodecSignature"]) | null;
+            difficulty?: "easy" | "medium" | "hard";
+            /** Topics */
+            topics?: ("arrays" | "strings" | "hash-table" | "two-pointers" | "sliding-window" | "stack" | "queue" | "linked-list" | "trees" | "binary-search" | "graphs" | "breadth-first-search" | "depth-first-search" | "dynamic-programming" | "greedy" | "sorting" | "heap" | "recursion" | "backtracking" | "bit-manipulation" | "math" | "matrix" | "intervals" | "trie" | "union-find" | "design")[];
+            /** Examples */
+            examples?: components["schemas"]["Example"][];
+            /** Constraints */
+            constraints?: string[];
+            starterCode?: components["schemas"]["StarterCode"];
+            /** Signature */
+            signature?: components["schemas"]["FunctionSignature"] | components["schemas"]["DesignSignature"] | components["schemas"]["CodecSignature"];
         };
         /**
          * QuestionsQuery

@@ -42,8 +42,11 @@ export function draftFrom(question: Question): QuestionDraft {
   };
 }
 
+/** The fields the form edits: a question's, but its judging signature (set through the API). */
+export type QuestionFields = Omit<QuestionCreate, 'signature'>;
+
 /** The request body of a draft (what POST /questions takes; PATCH takes the changed fields). */
-export function draftToBody(draft: QuestionDraft): QuestionCreate {
+export function draftToBody(draft: QuestionDraft): QuestionFields {
   return {
     title: draft.title.trim(),
     description: draft.description,
@@ -61,9 +64,9 @@ export function draftToBody(draft: QuestionDraft): QuestionCreate {
 }
 
 /** The fields of `body` that differ from `original` (for PATCH). */
-export function changedFields(original: QuestionCreate, body: QuestionCreate): Partial<QuestionCreate> {
-  const changes: Partial<QuestionCreate> = {};
-  for (const key of Object.keys(body) as (keyof QuestionCreate)[]) {
+export function changedFields(original: QuestionFields, body: QuestionFields): Partial<QuestionFields> {
+  const changes: Partial<QuestionFields> = {};
+  for (const key of Object.keys(body) as (keyof QuestionFields)[]) {
     if (JSON.stringify(body[key]) !== JSON.stringify(original[key])) {
       (changes as Record<string, unknown>)[key] = body[key];
     }
