@@ -18,8 +18,10 @@ import pytest
 import requests
 
 from devstack import LocalStack
+from devstack.client import AuthEmulator
 from devstack.stack import ROOT
 from tests.fake_gemini import DEFAULT_CHUNKS, FakeGemini
+from tests.support import unique
 
 WEB = ROOT / "web"
 GATEWAY = "api-web"
@@ -70,12 +72,44 @@ def test_the_web_server_serves_the_client_and_its_config(web_stack: LocalStack) 
     assert preflight.headers["Access-Control-Allow-Origin"] == web_stack.web_url.rstrip("/")
 
 
+def _judged_question_and_admin(stack: LocalStack) -> dict[str, str]:
+    """An admin with a profile, and a judged question of the bank, for ``e2e/admin.spec.ts``."""
+    from google.cloud.firestore_v1.base_query import FieldFilter
+
+    from common.clients import firestore_client
+
+    auth = AuthEmulator(stack)
+    admin = auth.make_admin(auth.sign_up())
+    profile = requests.post(
+        f"{stack.api_url}/users",
+        json={"username": unique("admin")[:20]},
+        headers={"Authorization": f"Bearer {admin.token}"},
+        timeout=30,
+    )
+    assert profile.status_code == 201, profile.text
+    found = (
+        firestore_client()
+        .collection("questions")
+        .where(filter=FieldFilter("slug", "==", "are-two-binary-trees-identical"))
+        .get()
+    )
+    assert len(found) == 1
+    return {
+        "PEERPREP_E2E_ADMIN_EMAIL": admin.email,
+        "PEERPREP_E2E_ADMIN_PASSWORD": admin.password,
+        "PEERPREP_E2E_QUESTION_ID": found[0].id,
+    }
+
+
 def test_two_people_practise_together_in_chromium(web_stack: LocalStack) -> None:
+    """The journey (``e2e/journey.spec.ts``), and an admin editing a question
+    (``e2e/admin.spec.ts``)."""
     assert CHROMIUM is not None, "Debian's chromium is missing: apt-get install chromium"
     shots = WEB / "test-results" / "journey"
     shutil.rmtree(shots, ignore_errors=True)
     env = {
         **os.environ,
+        **_judged_question_and_admin(web_stack),
         "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
         "CHROMIUM_PATH": str(CHROMIUM),
         "PEERPREP_WEB_URL": web_stack.web_url,

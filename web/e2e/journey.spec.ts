@@ -6,18 +6,11 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { API, idToken } from './env';
 
-const API = required('PEERPREP_API');
-const AUTH = required('PEERPREP_AUTH_EMULATOR');
 const HINT_TEXT = process.env.PEERPREP_E2E_HINT ?? 'Think about which numbers you have already seen.';
 const SHOTS = path.resolve(process.env.PEERPREP_E2E_SHOTS ?? 'test-results/journey');
 const PASSWORD = 'correct-horse-42';
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set (run the e2e through tests/test_web_e2e.py)`);
-  return value;
-}
 
 interface Person {
   name: string;
@@ -73,19 +66,6 @@ async function editorText(page: Page): Promise<string> {
   );
 }
 
-async function idToken(email: string): Promise<string> {
-  const response = await fetch(
-    `http://${AUTH}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=demo-key`,
-    {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ email, password: PASSWORD, returnSecureToken: true }),
-    },
-  );
-  expect(response.ok).toBe(true);
-  return ((await response.json()) as { idToken: string }).idToken;
-}
-
 async function serverCode(sessionId: string, token: string): Promise<string> {
   const response = await fetch(`${API}/sessions/${sessionId}`, { headers: { Authorization: `Bearer ${token}` } });
   expect(response.status).toBe(200);
@@ -138,7 +118,7 @@ test('two people practise together from sign-up to history', async ({ browser })
     }, { timeout: 20_000 })
     .toBe(true);
   const converged = await editorText(alice.page);
-  const token = await idToken(alice.email);
+  const token = await idToken(alice.email, PASSWORD);
   await expect.poll(() => serverCode(sessionId, token), { timeout: 15_000 }).toBe(converged);
   await shoot('edited-together', alice, bob);
 

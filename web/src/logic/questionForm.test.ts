@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Question } from '../api/client';
-import { changedFields, draftFrom, draftToBody, emptyDraft, fieldErrors } from './questionForm';
+import { changedFields, draftFrom, draftToBody, emptyDraft, emptyExample, fieldErrors } from './questionForm';
 
 const QUESTION: Question = {
   id: 'q1',
@@ -9,7 +9,10 @@ const QUESTION: Question = {
   description: 'Find two numbers.',
   difficulty: 'easy',
   topics: ['arrays', 'hash-table'],
-  examples: [{ input: '[1,2], 3', output: '[0,1]', explanation: null }],
+  examples: [
+    { input: '[1,2], 3', output: '[0,1]', explanation: null, test: { args: '[[1,2],3]', expected: '[0,1]' } },
+    { input: '[3,3], 6', output: '[0,1]', explanation: 'the same number twice', test: null },
+  ],
   constraints: ['2 <= n', 'one answer'],
   starterCode: { python: 'def f(): pass', javascript: 'function f() {}', java: 'class S {}', cpp: 'int f();' },
   createdAt: '2026-01-01T00:00:00Z',
@@ -24,14 +27,37 @@ describe('question form', () => {
       description: 'Find two numbers.',
       difficulty: 'easy',
       topics: ['arrays', 'hash-table'],
-      examples: [{ input: '[1,2], 3', output: '[0,1]', explanation: null }],
+      examples: QUESTION.examples,
       constraints: ['2 <= n', 'one answer'],
       starterCode: QUESTION.starterCode,
     });
   });
 
+  it('keeps each example\'s test, so an edit never drops a judged question\'s tests', () => {
+    const draft = draftFrom(QUESTION);
+    const first = draft.examples[0] ?? emptyExample();
+    draft.examples[0] = { ...first, explanation: 'why', expected: ' [0, 1] ' };
+    const body = draftToBody(draft);
+    expect(body.examples[0]).toEqual({
+      input: '[1,2], 3',
+      output: '[0,1]',
+      explanation: 'why',
+      test: { args: '[[1,2],3]', expected: '[0, 1]' },
+    });
+    const changes = changedFields(draftToBody(draftFrom(QUESTION)), body);
+    expect(Object.keys(changes)).toEqual(['examples']);
+    expect(changes.examples?.[0]?.test).toEqual({ args: '[[1,2],3]', expected: '[0, 1]' });
+  });
+
+  it('sends half a test as it is, for the server to name the missing half', () => {
+    const draft = { ...emptyDraft(), examples: [{ ...emptyExample(), args: '[1]' }] };
+    expect(draftToBody(draft).examples).toEqual([
+      { input: '', output: '', explanation: null, test: { args: '[1]', expected: '' } },
+    ]);
+  });
+
   it('drops blank examples and constraint lines', () => {
-    const draft = { ...emptyDraft(), constraints: ' a \n\n b ', examples: [{ input: '', output: '', explanation: '' }] };
+    const draft = { ...emptyDraft(), constraints: ' a \n\n b ', examples: [emptyExample()] };
     const body = draftToBody(draft);
     expect(body.constraints).toEqual(['a', 'b']);
     expect(body.examples).toEqual([]);

@@ -5,6 +5,14 @@ export interface ExampleDraft {
   input: string;
   output: string;
   explanation: string;
+  /** The example as a judged call: its arguments (a JSON array) and answer (JSON); both blank
+   * for none. A judged question (with a signature) needs both on every example. */
+  args: string;
+  expected: string;
+}
+
+export function emptyExample(): ExampleDraft {
+  return { input: '', output: '', explanation: '', args: '', expected: '' };
 }
 
 export interface QuestionDraft {
@@ -24,7 +32,7 @@ export function emptyDraft(): QuestionDraft {
     description: '',
     difficulty: 'easy',
     topics: [],
-    examples: [{ input: '', output: '', explanation: '' }],
+    examples: [emptyExample()],
     constraints: '',
     starterCode: { python: '', javascript: '', java: '', cpp: '' },
   };
@@ -36,7 +44,13 @@ export function draftFrom(question: Question): QuestionDraft {
     description: question.description,
     difficulty: question.difficulty,
     topics: [...question.topics],
-    examples: question.examples.map((e) => ({ input: e.input, output: e.output, explanation: e.explanation ?? '' })),
+    examples: question.examples.map((e) => ({
+      input: e.input,
+      output: e.output,
+      explanation: e.explanation ?? '',
+      args: e.test?.args ?? '',
+      expected: e.test?.expected ?? '',
+    })),
     constraints: question.constraints.join('\n'),
     starterCode: { ...question.starterCode },
   };
@@ -53,8 +67,14 @@ export function draftToBody(draft: QuestionDraft): QuestionFields {
     difficulty: draft.difficulty,
     topics: draft.topics as TopicSlug[],
     examples: draft.examples
-      .filter((e) => e.input.trim() || e.output.trim() || e.explanation.trim())
-      .map((e) => ({ input: e.input, output: e.output, explanation: e.explanation.trim() ? e.explanation : null })),
+      .filter((e) => e.input.trim() || e.output.trim() || e.explanation.trim() || e.args.trim() || e.expected.trim())
+      .map((e) => ({
+        input: e.input,
+        output: e.output,
+        explanation: e.explanation.trim() ? e.explanation : null,
+        // Half a test is sent as it is: the server says which half is missing.
+        test: e.args.trim() || e.expected.trim() ? { args: e.args.trim(), expected: e.expected.trim() } : null,
+      })),
     constraints: draft.constraints
       .split('\n')
       .map((line) => line.trim())

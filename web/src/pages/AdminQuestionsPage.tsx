@@ -21,7 +21,9 @@ import {
   draftFrom,
   draftToBody,
   emptyDraft,
+  emptyExample,
   fieldErrors,
+  type ExampleDraft,
   type QuestionDraft,
 } from '../logic/questionForm';
 
@@ -224,6 +226,15 @@ export function AdminQuestionEditPage() {
   return <QuestionForm original={original} />;
 }
 
+/** The fields of one example in the form (rows 0: a one-line input). */
+const EXAMPLE_FIELDS: { key: keyof ExampleDraft; label: (n: number) => string; rows: number; mono?: boolean }[] = [
+  { key: 'input', label: (n) => `Input ${n}`, rows: 2 },
+  { key: 'output', label: (n) => `Output ${n}`, rows: 2 },
+  { key: 'explanation', label: () => 'Explanation (optional)', rows: 0 },
+  { key: 'args', label: (n) => `Test arguments ${n} (JSON array, one per parameter)`, rows: 2, mono: true },
+  { key: 'expected', label: (n) => `Expected answer ${n} (JSON)`, rows: 1, mono: true },
+];
+
 function QuestionForm({ original }: { original: Question | null }) {
   const { api } = useServices();
   const navigate = useNavigate();
@@ -240,6 +251,11 @@ function QuestionForm({ original }: { original: Question | null }) {
 
   const update = <K extends keyof QuestionDraft>(key: K, value: QuestionDraft[K]) =>
     setDraft((prev) => ({ ...prev, [key]: value }));
+  const setExample = (index: number, key: keyof ExampleDraft, value: string) =>
+    setDraft((prev) => ({
+      ...prev,
+      examples: prev.examples.map((example, i) => (i === index ? { ...example, [key]: value } : example)),
+    }));
 
   const save = async (event: FormEvent) => {
     event.preventDefault();
@@ -339,44 +355,21 @@ function QuestionForm({ original }: { original: Question | null }) {
           <legend>Examples</legend>
           {draft.examples.map((example, index) => (
             <div className="example-edit" key={index}>
-              <label className="field">
-                <span>Input {index + 1}</span>
-                <textarea
-                  rows={2}
-                  value={example.input}
-                  onChange={(e) =>
-                    update(
-                      'examples',
-                      draft.examples.map((x, i) => (i === index ? { ...x, input: e.target.value } : x)),
-                    )
-                  }
-                />
-              </label>
-              <label className="field">
-                <span>Output {index + 1}</span>
-                <textarea
-                  rows={2}
-                  value={example.output}
-                  onChange={(e) =>
-                    update(
-                      'examples',
-                      draft.examples.map((x, i) => (i === index ? { ...x, output: e.target.value } : x)),
-                    )
-                  }
-                />
-              </label>
-              <label className="field">
-                <span>Explanation (optional)</span>
-                <input
-                  value={example.explanation}
-                  onChange={(e) =>
-                    update(
-                      'examples',
-                      draft.examples.map((x, i) => (i === index ? { ...x, explanation: e.target.value } : x)),
-                    )
-                  }
-                />
-              </label>
+              {EXAMPLE_FIELDS.map(({ key, label, rows, mono }) => (
+                <label className="field" key={key}>
+                  <span>{label(index + 1)}</span>
+                  {rows === 0 ? (
+                    <input value={example[key]} onChange={(e) => setExample(index, key, e.target.value)} />
+                  ) : (
+                    <textarea
+                      rows={rows}
+                      className={mono ? 'mono' : undefined}
+                      value={example[key]}
+                      onChange={(e) => setExample(index, key, e.target.value)}
+                    />
+                  )}
+                </label>
+              ))}
               {draft.examples.length > 1 && (
                 <button
                   type="button"
@@ -391,7 +384,7 @@ function QuestionForm({ original }: { original: Question | null }) {
           <button
             type="button"
             className="button"
-            onClick={() => update('examples', [...draft.examples, { input: '', output: '', explanation: '' }])}
+            onClick={() => update('examples', [...draft.examples, emptyExample()])}
           >
             Add an example
           </button>
