@@ -18,6 +18,9 @@
 #   --rollback       send 100% of the traffic back to the previous revisions
 #   --skip-web       do not build and deploy the web client to Firebase Hosting
 #   --backup-retention-days N   keep the daily Firestore exports N days (default 30)
+#   --database NAME  the Firestore database the functions, jobs, web client, rules, indexes and
+#                    daily export use (default "(default)"); after a restore into a new
+#                    database (ops/restore.sh), its name switches everything to it
 #
 # Needs: gcloud (authenticated, with rights to create the resources below), python3 with the
 # project's requirements (make install), node_modules (firebase-tools) and npm for the web client.
@@ -37,6 +40,7 @@ ALERT_EMAIL=""
 ALERT_CHANNELS=()
 WEB_ORIGINS=()
 BACKUP_RETENTION_DAYS=30
+DATABASE="(default)"
 PY="${PYTHON:-.venv/bin/python}"
 FIREBASE="${FIREBASE:-node_modules/.bin/firebase}"
 
@@ -57,6 +61,7 @@ while [ $# -gt 0 ]; do
     --alert-channel) ALERT_CHANNELS+=("${2:-}"); shift 2 ;;
     --skip-web) SKIP_WEB=1; shift ;;
     --backup-retention-days) BACKUP_RETENTION_DAYS="${2:-}"; shift 2 ;;
+    --database) DATABASE="${2:-}"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option: $1" >&2; usage 2 ;;
   esac
@@ -67,6 +72,8 @@ if [ -n "$CANARY" ] && ! [[ "$CANARY" =~ ^[0-9]+$ && "$CANARY" -ge 1 && "$CANARY
 fi
 [[ "$BACKUP_RETENTION_DAYS" =~ ^[1-9][0-9]{0,3}$ ]] ||
   { echo "--backup-retention-days takes a number of days from 1 to 9999" >&2; exit 2; }
+[[ "$DATABASE" = "(default)" || "$DATABASE" =~ ^[a-z][a-z0-9-]{2,61}[a-z0-9]$ ]] ||
+  { echo "--database takes (default) or a database id (a-z, 0-9 and -, 4 to 63)" >&2; exit 2; }
 for origin in "${WEB_ORIGINS[@]}"; do
   [[ "$origin" =~ ^https?://[^/,\;]+$ ]] || { echo "bad --web-origin: $origin" >&2; exit 2; }
 done
@@ -159,15 +166,21 @@ echo "== Firebase on the project (Auth, Hosting and the rules deploys need it)"
 exists "$FIREBASE" apps:list --project="$PROJECT" --non-interactive ||
   run "$FIREBASE" projects:addfirebase "$PROJECT" --non-interactive
 
-echo "== Firestore database"
-exists "${G[@]}" firestore databases describe --database='(default)' ||
-  run "${G[@]}" firestore databases create --database='(default)' --location="$REGION" \
-    --type=firestore-native
+echo "== Firestore database ${DATABASE}"
+if [ "$DATABASE" = "(default)" ]; then
+  exists "${G[@]}" firestore databases describe --database='(default)' ||
+    run "${G[@]}" firestore databases create --database='(default)' --location="$REGION" \
+      --type=firestore-native
+elif [ "$DRY_RUN" = 0 ] && ! exists "${G[@]}" firestore databases describe --database="$DATABASE"
+then
+  # Never point the product at a new, empty database by a typo: a named one comes from a restore.
+  echo "--database ${DATABASE}: no such database (ops/restore.sh makes one)" >&2; exit 2
+fi
 
 echo "== backups: point-in-time recovery, and a daily export kept ${BACKUP_RETENTION_DAYS} days"
 # PITR keeps every version of the last 7 days, readable and exportable at any minute of them;
 # delete protection refuses a delete of the whole database until it is turned off.
-run "${G[@]}" firestore databases update --database='(default)' --enable-pitr --delete-protection
+run "${G[@]}" firestore databases update --database="$DATABASE" --enable-pitr --delete-protection
 BACKUP_BUCKET="gs://${PROJECT}-firestore-backups"
 SA_BACKUP="peerprep-backup@${PROJECT}.iam.gserviceaccount.com"
 exists "${G[@]}" storage buckets describe "$BACKUP_BUCKET" ||
@@ -194,7 +207,7 @@ for role in roles/storage.objectAdmin roles/storage.legacyBucketReader; do
 done
 # Daily at 03:00 UTC, the Admin API's exportDocuments: with the bucket alone as the prefix, each
 # export goes to a folder named after its start time (gs://BUCKET/2025-01-31T03:00:02_12345).
-BACKUP_URI="https://firestore.googleapis.com/v1/projects/${PROJECT}/databases/(default):exportDocuments"
+BACKUP_URI="https://firestore.googleapis.com/v1/projects/${PROJECT}/databases/${DATABASE}:exportDocuments"
 BACKUP_JOB=(--location="$REGION" --schedule='0 3 * * *' --time-zone=Etc/UTC --uri="$BACKUP_URI"
   --http-method=POST --message-body="{\"outputUriPrefix\":\"${BACKUP_BUCKET}\"}"
   --oauth-service-account-email="$SA_BACKUP"
@@ -287,7 +300,7 @@ for origin in "${WEB_ORIGINS[@]}"; do ORIGINS+=",${origin}"; done
 # "^;^" makes ";" the separator, so that ALLOWED_ORIGINS may hold commas.
 ENV_VARS="^;^GOOGLE_CLOUD_PROJECT=${PROJECT};TASKS_LOCATION=${REGION};ALLOWED_ORIGINS=${ORIGINS}"
 ENV_VARS+=";MATCH_TIMEOUT_URL=${MATCH_TIMEOUT_URL};TASKS_AUDIENCE=${MATCH_TIMEOUT_URL}"
-ENV_VARS+=";TASKS_SERVICE_ACCOUNT=${SA_TASKS}"
+ENV_VARS+=";TASKS_SERVICE_ACCOUNT=${SA_TASKS};FIRESTORE_DATABASE=${DATABASE}"
 for line in "${FUNCTIONS[@]}"; do
   IFS=$'\t' read -r name _ access service <<<"$line"
   selected "$name" || continue
@@ -358,7 +371,8 @@ echo "== Cloud Run jobs and their schedules"
 for job in "import-questions:jobs.import_questions:" "sweeper:jobs.sweeper:*/5 * * * *"; do
   IFS=: read -r jobname module schedule <<<"$job"
   run "${G[@]}" run jobs deploy "peerprep-${jobname}" --source=. --region="$REGION" \
-    --service-account="$SA_JOBS" --set-env-vars="GOOGLE_CLOUD_PROJECT=${PROJECT}" \
+    --service-account="$SA_JOBS" \
+    --set-env-vars="GOOGLE_CLOUD_PROJECT=${PROJECT},FIRESTORE_DATABASE=${DATABASE}" \
     --command=python --args="-m,${module}" --max-retries=1 --task-timeout=600s
   if [ -n "$schedule" ]; then
     # The scheduler's own account may start this job, and nothing else.
@@ -373,9 +387,19 @@ for job in "import-questions:jobs.import_questions:" "sweeper:jobs.sweeper:*/5 *
   fi
 done
 
-echo "== Firestore rules and indexes"
+echo "== Firestore rules and indexes (${DATABASE})"
+FIRESTORE_CONFIG=firebase.deploy.json
+if [ "$DATABASE" != "(default)" ]; then
+  # The same config naming the database; beside firebase.deploy.json, whose paths are relative.
+  FIRESTORE_CONFIG="firebase.deploy.${DATABASE}.json"
+  "$PY" -c 'import json, sys
+config = json.load(open("firebase.deploy.json"))
+config["firestore"]["database"] = sys.argv[1]
+json.dump(config, open(sys.argv[2], "w"), indent=2)' "$DATABASE" "$FIRESTORE_CONFIG"
+fi
 run "$FIREBASE" deploy --only=firestore:rules,firestore:indexes \
-  --project="$PROJECT" --config=firebase.deploy.json --non-interactive
+  --project="$PROJECT" --config="$FIRESTORE_CONFIG" --non-interactive
+[ "$FIRESTORE_CONFIG" = firebase.deploy.json ] || rm -f "$FIRESTORE_CONFIG"
 
 echo "== API Gateway (public routes only; Authorization passed through; CORS preflights)"
 exists "${G[@]}" api-gateway apis describe peerprep || run "${G[@]}" api-gateway apis create peerprep
@@ -418,7 +442,7 @@ if [ "$SKIP_WEB" = 0 ]; then
   run npm --prefix=web run build
   run "$PY" -m tools.deploy_plan webconfig --project="$PROJECT" \
     --api-base-url="https://${GATEWAY_HOST}/api" --sdk-config="$SDK_FILE" \
-    --out=web/dist/config.json
+    --firestore-database="$DATABASE" --out=web/dist/config.json
   run "$FIREBASE" deploy --only=hosting --project="$PROJECT" --config=firebase.deploy.json \
     --non-interactive
 fi

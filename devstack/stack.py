@@ -355,6 +355,7 @@ class LocalStack:
             project_id=self.project_id,
             auth_host=self.host("auth"),
             firestore_host=self.host("firestore"),
+            database=self.settings().firestore_database,
         )
         service = self._spawn(
             name,

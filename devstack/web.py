@@ -145,9 +145,15 @@ class WebBuild:
 
 
 def client_config(
-    *, api_url: str, project_id: str, auth_host: str | None, firestore_host: str | None
+    *,
+    api_url: str,
+    project_id: str,
+    auth_host: str | None,
+    firestore_host: str | None,
+    database: str = "(default)",
 ) -> dict[str, Any]:
-    """Return the ``/config.json`` the client reads: the API, Firebase, and the emulators."""
+    """Return the ``/config.json`` the client reads: the API, Firebase, its Firestore database,
+    and the emulators."""
     emulators = None
     if auth_host and firestore_host:
         emulators = {"auth": f"http://{auth_host}", "firestore": firestore_host}
@@ -158,6 +164,7 @@ def client_config(
             "authDomain": f"{project_id}.firebaseapp.com",
             "projectId": project_id,
         },
+        "firestoreDatabase": database,
         "emulators": emulators,
     }
 

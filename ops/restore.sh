@@ -84,24 +84,13 @@ run env GOOGLE_CLOUD_PROJECT="$PROJECT" "$PY" -m jobs.verify_restore --database=
 
 cat <<EOT
 == switch, once the counts above look right (nothing below has run)
-Either copy the restored documents back into the live database, in place (the web client's
-listeners read the (default) database, so this is the switch that keeps every client working;
-documents written since the backup and absent from it are kept):
+Either copy the restored documents back into the live database, in place (documents written
+since the backup and absent from it are kept):
   gcloud --project=${PROJECT} firestore import ${FROM} --database='(default)'
-or point the functions and jobs at ${DATABASE} (rules and indexes first: a firebase.json
-"firestore" entry with "database": "${DATABASE}"):
-EOT
-mapfile -t SERVICES < <("$PY" -m tools.deploy_plan functions | cut -f4)
-for service in "${SERVICES[@]}"; do
-  echo "  gcloud --project=${PROJECT} run services update ${service} --region=${REGION} \\"
-  echo "    --update-env-vars=FIRESTORE_DATABASE=${DATABASE}"
-done
-for job in peerprep-import-questions peerprep-sweeper; do
-  echo "  gcloud --project=${PROJECT} run jobs update ${job} --region=${REGION} \\"
-  echo "    --update-env-vars=FIRESTORE_DATABASE=${DATABASE}"
-done
-cat <<EOT
-(deploy.sh sets the functions' environment anew: a later deploy points them back at (default).)
+or switch the whole product to ${DATABASE}: the functions' and jobs' environment, the web
+client's config, the rules and indexes, point-in-time recovery and the daily export (and keep
+passing --database to every later deploy):
+  ./deploy.sh --project ${PROJECT} --region ${REGION} --database ${DATABASE}
 Leave ${DATABASE} in place until the switch is checked; then delete it:
   gcloud --project=${PROJECT} firestore databases delete --database=${DATABASE}
 EOT

@@ -156,8 +156,37 @@ def test_canary_deploys_with_no_traffic_then_splits_and_rollback_returns_it(
     assert "--to-latest" in promote.stdout
 
 
+def test_a_restored_database_is_switched_to_everywhere_it_is_named(tmp_path: Path) -> None:
+    """``--database``: the functions' and jobs' environment, the web client's config, the rules
+    and indexes, point-in-time recovery and the daily export all name the restored database."""
+    result = deploy(
+        tmp_path, "--project", PROJECT, "--dry-run", "--database", "restored-0131", existing=True
+    )
+    assert result.returncode == 0, result.stderr
+    commands = planned(result.stdout)
+    functions = [c for c in commands if "--function=match_request" in c]
+    assert functions
+    assert any("FIRESTORE_DATABASE=restored-0131" in part for part in functions[0])
+    jobs = [c for c in commands if "jobs" in c and "deploy" in c]
+    assert len(jobs) == 2
+    environment = f"--set-env-vars=GOOGLE_CLOUD_PROJECT={PROJECT},FIRESTORE_DATABASE=restored-0131"
+    assert all(environment in job for job in jobs)
+    assert any("--database=restored-0131" in c and "--enable-pitr" in c for c in commands)
+    assert any(
+        f"--uri=https://firestore.googleapis.com/v1/projects/{PROJECT}/databases/restored-0131"
+        ":exportDocuments" in c
+        for c in commands
+    )
+    assert any("--config=firebase.deploy.restored-0131.json" in c for c in commands)
+    assert not (ROOT / "firebase.deploy.restored-0131.json").exists()  # removed after the deploy
+    assert any("--firestore-database=restored-0131" in c for c in commands)
+    # Nothing creates a database by that name: a typo must not switch to an empty one.
+    assert not any("databases" in c and "create" in c for c in commands)
+
+
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     assert deploy(tmp_path, "--dry-run").returncode == 2
+    assert deploy(tmp_path, "--project", "p", "--database", "Bad_Name", "--dry-run").returncode == 2
     assert deploy(tmp_path, "--project", "p", "--canary", "150", "--dry-run").returncode == 2
     assert deploy(tmp_path, "--project", "p", "--bogus").returncode == 2
     assert deploy(tmp_path, "--project", "p", "--web-origin", "x.dev", "--dry-run").returncode == 2
@@ -324,8 +353,13 @@ def test_web_config_is_the_shape_the_client_reads() -> None:
     assert config == {
         "apiBaseUrl": "https://gw.dev/api",
         "firebase": {"apiKey": "k", "authDomain": "a.b", "projectId": PROJECT},
+        "firestoreDatabase": "(default)",
         "emulators": None,
     }
+    restored = web_config(
+        project=PROJECT, api_base_url="https://gw.dev/api", sdk_config=sdk, database="r-0131"
+    )
+    assert restored["firestoreDatabase"] == "r-0131"
     with pytest.raises(ValueError, match="apiKey"):
         web_config(project=PROJECT, api_base_url="x", sdk_config={})
 

@@ -42,6 +42,7 @@ def test_config_names_the_api_and_the_emulators(tmp_path: Path) -> None:
             "authDomain": "demo-peerprep.firebaseapp.com",
             "projectId": "demo-peerprep",
         },
+        "firestoreDatabase": "(default)",
         "emulators": {"auth": "http://127.0.0.1:9099", "firestore": "127.0.0.1:8085"},
     }
 

@@ -103,10 +103,17 @@ def gateway_document(
     }
 
 
-def web_config(*, project: str, api_base_url: str, sdk_config: dict[str, Any]) -> dict[str, Any]:
+def web_config(
+    *,
+    project: str,
+    api_base_url: str,
+    sdk_config: dict[str, Any],
+    database: str = "(default)",
+) -> dict[str, Any]:
     """Return the web client's production ``/config.json`` (the shape devstack/web.py serves).
 
-    ``sdk_config`` is what ``firebase apps:sdkconfig WEB --json`` prints, or its ``sdkConfig``.
+    ``sdk_config`` is what ``firebase apps:sdkconfig WEB --json`` prints, or its ``sdkConfig``;
+    ``database`` is the Firestore database the client's listeners read.
     """
     sdk = sdk_config.get("result", sdk_config)
     sdk = sdk.get("sdkConfig", sdk)
@@ -120,6 +127,7 @@ def web_config(*, project: str, api_base_url: str, sdk_config: dict[str, Any]) -
             "authDomain": sdk.get("authDomain") or f"{project}.firebaseapp.com",
             "projectId": sdk.get("projectId") or project,
         },
+        "firestoreDatabase": database,
         "emulators": None,
     }
 
@@ -134,12 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="", help="the API's managed service")
     parser.add_argument("--api-base-url", default="")
     parser.add_argument("--sdk-config", default="", help="firebase apps:sdkconfig WEB --json")
+    parser.add_argument("--firestore-database", default="(default)")
     parser.add_argument("--out", default="-")
     args = parser.parse_args(argv)
     if args.what == "webconfig":
         sdk_config = json.loads(Path(args.sdk_config).read_text(encoding="utf-8"))
         config = web_config(
-            project=args.project, api_base_url=args.api_base_url, sdk_config=sdk_config
+            project=args.project,
+            api_base_url=args.api_base_url,
+            sdk_config=sdk_config,
+            database=args.firestore_database,
         )
         text = json.dumps(config, indent=2) + "\n"
         if args.out == "-":

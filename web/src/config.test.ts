@@ -22,8 +22,18 @@ describe('parseConfig', () => {
     expect(config.emulators).toBeNull();
   });
 
+  it('reads the Firestore database, (default) when the config names none', () => {
+    expect(parseConfig(LOCAL, ORIGIN).firestoreDatabase).toBe('(default)');
+    expect(parseConfig({ ...LOCAL, firestoreDatabase: '(default)' }, ORIGIN).firestoreDatabase).toBe('(default)');
+    expect(parseConfig({ ...LOCAL, firestoreDatabase: 'restored-0131' }, ORIGIN).firestoreDatabase).toBe(
+      'restored-0131',
+    );
+  });
+
   it.each([
     [null, 'expected an object'],
+    [{ ...LOCAL, firestoreDatabase: 'Restored' }, 'not a database id'],
+    [{ ...LOCAL, firestoreDatabase: '' }, 'firestoreDatabase'],
     [{ ...LOCAL, apiBaseUrl: '' }, 'apiBaseUrl'],
     [{ ...LOCAL, firebase: undefined }, 'firebase must be an object'],
     [{ ...LOCAL, firebase: { apiKey: 'k' } }, 'firebase.projectId'],

@@ -21,8 +21,12 @@ export interface AppConfig {
   /** The API's base URL, ending in `/api`, without a trailing slash. */
   apiBaseUrl: string;
   firebase: FirebaseWebConfig;
+  /** The Firestore database the listeners read: `(default)`, or a restored one switched to. */
+  firestoreDatabase: string;
   emulators: EmulatorConfig | null;
 }
+
+const DATABASE_ID = /^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -79,7 +83,14 @@ export function parseConfig(raw: unknown, pageOrigin: string): AppConfig {
     if (!/^https?:\/\//.test(auth)) throw new ConfigError('config.json: emulators.auth must be an http(s) URL');
     emulators = { auth: auth.replace(/\/+$/, ''), firestore };
   }
-  return { apiBaseUrl, firebase, emulators };
+  let firestoreDatabase = '(default)';
+  if (raw.firestoreDatabase !== undefined && raw.firestoreDatabase !== null) {
+    firestoreDatabase = requireString(raw, 'firestoreDatabase', '');
+    if (!DATABASE_ID.test(firestoreDatabase)) {
+      throw new ConfigError(`config.json: firestoreDatabase "${firestoreDatabase}" is not a database id`);
+    }
+  }
+  return { apiBaseUrl, firebase, firestoreDatabase, emulators };
 }
 
 /** Fetch and check `/config.json` from the page's origin. */

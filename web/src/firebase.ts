@@ -13,7 +13,7 @@ export interface FirebaseServices {
 export function initFirebase(config: AppConfig): FirebaseServices {
   const app = initializeApp(config.firebase);
   const auth = getAuth(app);
-  const db = initializeFirestore(app, {});
+  const db = initializeFirestore(app, {}, config.firestoreDatabase);
   if (config.emulators) {
     connectAuthEmulator(auth, config.emulators.auth, { disableWarnings: true });
     const { host, port } = splitHostPort(config.emulators.firestore);
