@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ from devstack.stack import ROOT, LocalStack
 T = TypeVar("T")
 
 __all__ = [
+    "EDIT_ALPHABET",
     "Api",
     "AuthEmulator",
     "EditorClient",
@@ -35,8 +37,10 @@ __all__ = [
     "match_outcomes",
     "matched_pair",
     "own_stack",
+    "random_edit",
     "run_job",
     "unique",
+    "wait_for",
     "waiting_request",
     "with_profiles",
     "yjs_text",
@@ -288,6 +292,32 @@ def yjs_text(updates: list[bytes]) -> str:
         check=True,
     )
     return str(json.loads(result.stdout)["text"])
+
+
+# The Python clients of these tests are pycrdt documents, and pycrdt 0.14.13 can write updates
+# that split a surrogate pair (emoji) in yjs's eyes after concurrent edits around one (browsers
+# use yjs, which does not): the clients here type from the Basic Multilingual Plane only.
+EDIT_ALPHABET = "abcdefghij \n(){}=+é中"
+
+
+def random_edit(editor: EditorClient, rng: random.Random) -> None:
+    """Delete a few characters somewhere, or insert a short word, as a person typing would."""
+    length = len(editor.text)
+    if length and rng.random() < 0.35:
+        editor.edit(index=rng.randrange(length), delete=rng.randint(1, 3))
+    else:
+        word = "".join(rng.choice(EDIT_ALPHABET) for _ in range(rng.randint(1, 4)))
+        editor.edit(index=rng.randint(0, length), insert=word)
+
+
+def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.1) -> Any:
+    """Poll ``predicate`` until it is true or ``timeout_s`` passes; return its last value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval_s)
 
 
 def at_once(calls: Sequence[Callable[[], T]], *, timeout_s: float = 60) -> list[T]:

@@ -37,6 +37,7 @@ from tests.support import (
     match_outcomes,
     own_stack,
     unique,
+    wait_for,
     waiting_request,
 )
 
@@ -136,15 +137,6 @@ def update_times(uids: list[str]) -> dict[str, Any]:
     client = firestore_client()
     refs = [client.collection("matchRequests").document(uid) for uid in uids]
     return {snapshot.id: snapshot.update_time for snapshot in client.get_all(refs)}
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval_s)
 
 
 def log_records(stack: LocalStack, service: str = "api") -> list[dict[str, Any]]:

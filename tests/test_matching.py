@@ -28,19 +28,11 @@ from tests.support import (
     assert_error,
     at_once,
     unique,
+    wait_for,
     waiting_request,
 )
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval_s)
 
 
 def player(api: Api, auth: AuthEmulator) -> EmulatorUser:

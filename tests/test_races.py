@@ -45,7 +45,9 @@ from tests.support import (
     make_session,
     match_outcomes,
     own_stack,
+    random_edit,
     unique,
+    wait_for,
     yjs_text,
 )
 
@@ -53,8 +55,6 @@ T = TypeVar("T")
 
 # A bucket's burst is over long before anyone may time out.
 RACES_ENV = {**TEST_ENV, "MATCH_RELAX_SECONDS": "20", "MATCH_EXPIRE_SECONDS": "90"}
-# pycrdt clients type from the Basic Multilingual Plane (see tests/test_sessions.py).
-ALPHABET = "abcdefghij \n(){}=+é中"
 STARTER = "def solve(nums):\n    pass\n"
 
 
@@ -72,15 +72,6 @@ def api(races: LocalStack) -> Api:
 @pytest.fixture(scope="module")
 def auth(races: LocalStack) -> AuthEmulator:
     return AuthEmulator(races)
-
-
-def wait_for(predicate: Callable[[], Any], timeout_s: float, interval_s: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval_s)
 
 
 # ---- one hot bucket ------------------------------------------------------------------------------
@@ -212,15 +203,6 @@ class SnapshotAwareEditor(EditorClient):
         return bytes(self.doc.get_update())
 
 
-def _random_edit(editor: EditorClient, rng: random.Random) -> None:
-    length = len(editor.text)
-    if length and rng.random() < 0.35:
-        editor.edit(index=rng.randrange(length), delete=rng.randint(1, 3))
-    else:
-        word = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 4)))
-        editor.edit(index=rng.randint(0, length), insert=word)
-
-
 class Log:
     """Every update sent, in the order their writes were acknowledged."""
 
@@ -262,7 +244,7 @@ def test_a_client_joining_between_its_reads_and_a_compaction_starts_over(
     log = Log()
     rng = random.Random(7)
     for _ in range(12):
-        _random_edit(writer, rng)
+        random_edit(writer, rng)
         log.send(writer)
 
     # The joiner read the session (version 0); then a compaction folds and deletes the whole log
@@ -279,12 +261,12 @@ def test_a_client_joining_between_its_reads_and_a_compaction_starts_over(
     late_joiner = SnapshotAwareEditor(races, one, session_id)
 
     def meanwhile() -> None:
-        _random_edit(joiner, rng)
+        random_edit(joiner, rng)
         log.send(joiner)
         late_joiner.join()
 
     for _ in range(5):
-        _random_edit(writer, rng)
+        random_edit(writer, rng)
         log.send(writer)
     with _during_compaction(meanwhile):
         assert compact_session(session_id, grace_s=0).merged == 5
@@ -352,7 +334,7 @@ def test_compaction_while_clients_write_and_join_converges_like_yjs(
         rng = random.Random(seed)
         editor.join()
         while not stop.is_set():
-            _random_edit(editor, rng)
+            random_edit(editor, rng)
             log.send(editor)
             if rng.random() < 0.3:
                 editor.pull()

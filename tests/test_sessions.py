@@ -3,12 +3,10 @@ leaving, attempts, and the sweeper job."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import os
 import random
-import subprocess
 import threading
 import time
 from typing import Any
@@ -21,7 +19,6 @@ from common.clients import firestore_client
 from common.sessions import SESSIONS, compact_session, session_code
 from common.sessions.crdt import merge, text_of
 from devstack import LocalStack
-from devstack.stack import ROOT
 from tests.support import (
     Api,
     AuthEmulator,
@@ -29,16 +26,14 @@ from tests.support import (
     EmulatorUser,
     assert_error,
     make_session,
+    random_edit,
     run_job,
     unique,
     waiting_request,
     with_profiles,
+    yjs_text,
 )
 
-# The Python clients of these tests are pycrdt documents, and pycrdt 0.14.13 can write updates
-# that split a surrogate pair (emoji) in yjs's eyes after concurrent edits around one (browsers
-# use yjs, which does not): the clients here type from the Basic Multilingual Plane only.
-ALPHABET = "abcdefghij \n(){}=+é中"
 STARTER = "def solve(nums):\n    pass\n"
 
 
@@ -48,29 +43,6 @@ def _session(session_id: str) -> dict[str, Any]:
 
 def _server_text(session_id: str) -> str:
     return session_code(session_id, SESSIONS.parse(_session(session_id))).text
-
-
-def yjs_text(updates: list[bytes]) -> str:
-    """Apply updates with the JavaScript yjs library, as browsers do, and return the text."""
-    payload = json.dumps({"updates": [base64.b64encode(update).decode() for update in updates]})
-    result = subprocess.run(
-        ["node", str(ROOT / "tools" / "yjs" / "apply_updates.mjs")],
-        input=payload,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return str(json.loads(result.stdout)["text"])
-
-
-def _random_edit(client: EditorClient, rng: random.Random) -> None:
-    length = len(client.text)
-    if length and rng.random() < 0.35:
-        client.edit(index=rng.randrange(length), delete=rng.randint(1, 3))
-    else:
-        word = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 4)))
-        client.edit(index=rng.randint(0, length), insert=word)
 
 
 # ---- reading -----------------------------------------------------------------------------------
@@ -135,7 +107,7 @@ def test_concurrent_editors_converge(
         rng = random.Random(seed)
         try:
             for step in range(200):
-                _random_edit(editor, rng)
+                random_edit(editor, rng)
                 if step % 10 == 9:  # batch ten keystrokes per write
                     editor.flush()
                 if step % 40 == 39:
@@ -204,7 +176,7 @@ def test_compaction_while_clients_write_loses_no_update(
         try:
             editor.join()
             while not stop.is_set():
-                _random_edit(editor, rng)
+                random_edit(editor, rng)
                 update = merge(editor.pending)
                 editor.flush()
                 with sent_lock:

@@ -20,8 +20,8 @@ from common.http import Call, endpoint
 from common.logs import configure_logging
 from common.tracing import extract, span, trace_headers
 from devstack import LocalStack
-from tests.support import Api, AuthEmulator
-from tests.test_matching import ask, log_records, player, request_doc, settled, wait_for
+from tests.support import Api, AuthEmulator, wait_for
+from tests.test_matching import ask, log_records, player, request_doc, settled
 
 SPAN_FIELDS = {
     "message",

@@ -27,6 +27,7 @@ import pytest
 from common.sessions.crdt import TEXT_NAME, combine, initial_state, text_of
 from common.sessions.crdt import fold as collab_fold
 from devstack.client import byte_offset, edit
+from tests.support import EDIT_ALPHABET
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "yjs_updates.json"
@@ -415,8 +416,6 @@ def test_fold_sets_aside_junk_and_keeps_the_rest() -> None:
 
 # --- compaction after clients that missed compacted updates --------------------------------------
 
-CLIENT_ALPHABET = "abcdefghij \n(){}=+é中"
-
 
 @dataclass
 class _LaggingClient:
@@ -449,7 +448,7 @@ def _lagging_session(seed: int, steps: int = 300) -> tuple[list[bytes], bytes, l
         if text and rng.random() < 0.35:
             update = edit(client.doc, index=rng.randrange(len(text)), delete=rng.randint(1, 3))
         else:
-            word = "".join(rng.choice(CLIENT_ALPHABET) for _ in range(rng.randint(1, 4)))
+            word = "".join(rng.choice(EDIT_ALPHABET) for _ in range(rng.randint(1, 4)))
             update = edit(client.doc, index=rng.randint(0, len(text)), insert=word)
         log.append((number, update))
         sent.append(update)

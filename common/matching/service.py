@@ -451,7 +451,8 @@ def sweep_waiting(*, samplers: dict[str, QuestionSampler] | None = None) -> Swee
     read_ms = (time.perf_counter() - clock) * 1000
     samplers = {} if samplers is None else samplers
     for difficulty, _ in groups:
-        samplers.setdefault(difficulty, QuestionSampler(difficulty))
+        if difficulty not in samplers:
+            samplers[difficulty] = QuestionSampler(difficulty)
     result = SweepResult(sessions=[], timed_out=[], no_question=[])
     parts = _side_by_side(
         [
