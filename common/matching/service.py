@@ -82,8 +82,12 @@ _BUCKET_LIMIT = 400
 _PAIRS_PER_COMMIT = 25
 _AT_ONCE = 4
 # The sweeper's lease, and how long it holds it without renewing it (each sweep renews it).
+# Short: a holder that died (its sweep failed while Firestore was down, and so did letting the
+# lease go) blocks every bucket until the lease runs out, and the word messages left for it
+# waits for the next message after that (at the latest a relax callback). A sweep longer than
+# this lets a second sweeper in, which is safe: each commit re-reads what it pairs.
 _SWEEPER = ("matchSweeper", "lease")
-_LEASE = dt.timedelta(seconds=15)
+_LEASE = dt.timedelta(seconds=3)
 # Reads and conditional writes of the lease document before a caller gives up.
 _LEASE_ATTEMPTS = 50
 # A busy bucket's holder sweeps again after this pause while its last pairing is this recent,
